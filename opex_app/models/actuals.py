@@ -1,0 +1,32 @@
+"""Actuals: invoices booked against a budget line (or unlinked until someone links them)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Column, Index, Text
+from sqlmodel import Field, SQLModel
+
+from opex_app.models._types import created_at_field, money_field
+
+
+class Actual(SQLModel, table=True):
+    __tablename__ = "actual"
+    __table_args__ = (Index("ix_actual_fy_month", "fiscal_year_id", "fiscal_month"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    fiscal_year_id: int = Field(foreign_key="fiscal_year.id")
+    budget_line_id: int | None = Field(default=None, foreign_key="budget_line.id", index=True)
+    purchase_order_id: int | None = Field(default=None, foreign_key="purchase_order.id", index=True)
+    vendor_id: int | None = Field(default=None, foreign_key="vendor.id", index=True)
+    invoice_number: str = Field(max_length=100)
+    invoice_date: date
+    fiscal_month: int
+    currency_code: str = Field(foreign_key="currency.code", max_length=3)
+    amount: Decimal = money_field()
+    amount_base: Decimal = money_field()
+    description: str | None = Field(default=None, sa_column=Column(Text))
+    import_batch_id: int | None = Field(default=None, foreign_key="import_batch.id")
+    created_at: datetime = created_at_field()
+    created_by: str = Field(max_length=200)

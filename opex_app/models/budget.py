@@ -1,0 +1,81 @@
+"""Budget lines with their twelve monthly amounts, and notes on lines.
+
+The twelve fiscal-month amounts are twelve NUMERIC(18,2) columns (m01 = first fiscal month)
+on the line rather than one row per month: a 100,000-line import then writes 100,000 rows,
+not 1.2 million, and the grid reads months as columns without a pivot
+(tests/benchmarks/bench_month_layout.py measures both shapes).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from opex_app.models._types import ZERO, created_at_field, money_field, timestamp_field
+
+MONTH_COLUMNS: tuple[str, ...] = tuple(f"m{m:02d}" for m in range(1, 13))
+
+
+class BudgetLine(SQLModel, table=True):
+    __tablename__ = "budget_line"
+    __table_args__ = (
+        UniqueConstraint("fiscal_year_id", "uid", name="uq_budget_line_fy_uid"),
+        Index("ix_budget_line_fy_tower", "fiscal_year_id", "tower_id"),
+        Index("ix_budget_line_fy_head", "fiscal_year_id", "budget_head_id"),
+        Index("ix_budget_line_fy_cc", "fiscal_year_id", "cost_centre_id"),
+        Index("ix_budget_line_fy_vendor", "fiscal_year_id", "vendor_id"),
+        Index("ix_budget_line_fy_parent", "fiscal_year_id", "parent_uid"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    fiscal_year_id: int = Field(foreign_key="fiscal_year.id")
+    uid: str = Field(max_length=100)
+    parent_uid: str | None = Field(default=None, max_length=100)
+    description: str | None = Field(default=None, sa_column=Column(Text))
+    tower_id: int | None = Field(default=None, foreign_key="tower.id")
+    budget_head_id: int | None = Field(default=None, foreign_key="budget_head.id")
+    cost_centre_id: int | None = Field(default=None, foreign_key="cost_centre.id")
+    vendor_id: int | None = Field(default=None, foreign_key="vendor.id")
+    entity_id: int | None = Field(default=None, foreign_key="entity.id")
+    currency_code: str | None = Field(default=None, foreign_key="currency.code", max_length=3)
+    service_start: date | None = None
+    service_end: date | None = None
+    remarks: str | None = Field(default=None, sa_column=Column(Text))
+    m01: Decimal = money_field()
+    m02: Decimal = money_field()
+    m03: Decimal = money_field()
+    m04: Decimal = money_field()
+    m05: Decimal = money_field()
+    m06: Decimal = money_field()
+    m07: Decimal = money_field()
+    m08: Decimal = money_field()
+    m09: Decimal = money_field()
+    m10: Decimal = money_field()
+    m11: Decimal = money_field()
+    m12: Decimal = money_field()
+    version: int = Field(default=1)
+    import_batch_id: int | None = Field(default=None, foreign_key="import_batch.id")
+    created_at: datetime = created_at_field()
+    created_by: str = Field(max_length=200)
+    updated_at: datetime | None = timestamp_field()
+    updated_by: str | None = Field(default=None, max_length=200)
+
+    def months(self) -> list[Decimal]:
+        return [getattr(self, name) or ZERO for name in MONTH_COLUMNS]
+
+    @property
+    def total(self) -> Decimal:
+        return sum(self.months(), ZERO)
+
+
+class BudgetNote(SQLModel, table=True):
+    __tablename__ = "budget_note"
+
+    id: int | None = Field(default=None, primary_key=True)
+    budget_line_id: int = Field(foreign_key="budget_line.id", index=True)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    author: str = Field(max_length=200)
+    created_at: datetime = created_at_field()

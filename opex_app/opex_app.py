@@ -1,0 +1,10 @@
+"""The Reflex app: registers the pages and the REST api; nothing else."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from opex_app.api.routes import api
+from opex_app.pages import admin_audit, admin_users, login, overview  # noqa: F401  (registers the pages)
+
+app = rx.App(api_transformer=api)  # the theme is configured in rxconfig.py (RadixThemesPlugin)

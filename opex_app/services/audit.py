@@ -1,0 +1,98 @@
+"""Audit trail: every change is recorded, in the same transaction, as an append-only event."""
+
+from __future__ import annotations
+
+import contextvars
+import uuid
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from opex_app.auth.permissions import Permission, Principal, require
+from opex_app.models import AuditEvent
+
+_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("opex_request_id", default=None)
+
+
+def new_request_id() -> str:
+    """Start a request: later audit events in this context carry this id."""
+    value = uuid.uuid4().hex
+    _request_id.set(value)
+    return value
+
+
+def current_request_id() -> str:
+    return _request_id.get() or new_request_id()
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """{field: [before, after]} for the fields whose value differs."""
+    out: dict[str, list[Any]] = {}
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key), after.get(key)
+        if old != new:
+            out[key] = [jsonable(old), jsonable(new)]
+    return out
+
+
+def record(
+    session: Session,
+    principal: Principal,
+    *,
+    action: str,
+    entity: str,
+    entity_id: Any = None,
+    changes: Mapping[str, Any] | None = None,
+    import_batch_id: int | None = None,
+) -> AuditEvent:
+    event = AuditEvent(
+        actor=principal.actor,
+        action=action,
+        entity=entity,
+        entity_id=None if entity_id is None else str(entity_id),
+        changes=dict(changes) if changes is not None else None,
+        request_id=current_request_id(),
+        import_batch_id=import_batch_id,
+    )
+    session.add(event)
+    return event
+
+
+def history(session: Session, principal: Principal, entity: str, entity_id: Any) -> list[AuditEvent]:
+    """Every event recorded for one row, oldest first."""
+    require(principal, Permission.VIEW_DASHBOARDS)
+    stmt = (
+        select(AuditEvent)
+        .where(AuditEvent.entity == entity, AuditEvent.entity_id == str(entity_id))
+        .order_by(col(AuditEvent.id))
+    )
+    return list(session.exec(stmt))
+
+
+def recent_events(
+    session: Session,
+    principal: Principal,
+    *,
+    entity: str | None = None,
+    entity_id: str | None = None,
+    limit: int = 200,
+) -> list[AuditEvent]:
+    """The newest events, optionally of one entity (and one row of it)."""
+    require(principal, Permission.VIEW_AUDIT)
+    stmt = select(AuditEvent).order_by(col(AuditEvent.id).desc()).limit(limit)
+    if entity:
+        stmt = stmt.where(AuditEvent.entity == entity)
+    if entity_id:
+        stmt = stmt.where(AuditEvent.entity_id == entity_id)
+    return list(session.exec(stmt))

@@ -1,0 +1,121 @@
+"""Login, server-side sessions (kept in PostgreSQL, so they survive restarts and span workers), logout."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, func, select
+
+from opex_app.auth.passwords import verify_password
+from opex_app.auth.permissions import Principal
+from opex_app.models import AppUser, LoginAttempt, UserSession
+from opex_app.models._types import utcnow
+from opex_app.services import audit
+from opex_app.services.users import roles_of
+from opex_app.settings import get_settings
+
+WRONG_CREDENTIALS = "Wrong e-mail or password."
+LAST_SEEN_RESOLUTION = timedelta(seconds=60)
+
+
+class LoginRefused(Exception):
+    """Login failed; the message is safe to show and says nothing about which accounts exist."""
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _locked_out_message(session: Session, email_key: str, now: datetime) -> str | None:
+    settings = get_settings()
+    window = timedelta(minutes=settings.login_window_minutes)
+    recent = session.exec(
+        select(LoginAttempt.at, LoginAttempt.success)
+        .where(LoginAttempt.email_key == email_key, col(LoginAttempt.at) > now - window)
+        .order_by(col(LoginAttempt.at).desc())
+        .limit(settings.login_max_failures)
+    ).all()
+    if len(recent) < settings.login_max_failures or any(success for _, success in recent):
+        return None
+    retry_at = min(at for at, _ in recent) + window
+    minutes = max(1, int((retry_at - now).total_seconds() // 60) + 1)
+    return f"Too many failed attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}."
+
+
+def login(session: Session, *, email: str, password: str) -> tuple[str, Principal]:
+    """Check the credentials; on success return a new session token (for the browser) and the principal.
+
+    After `login_max_failures` failures within `login_window_minutes` for one e-mail, whether or not
+    an account exists for it, further attempts are refused until the window has passed.
+    """
+    now = utcnow()
+    email_key = email.strip().lower()
+    locked = _locked_out_message(session, email_key, now)
+    if locked:
+        raise LoginRefused(locked)
+    user = session.exec(select(AppUser).where(AppUser.email == email_key)).first()
+    ok = verify_password(user.password_hash if user else None, password) and user is not None and user.is_active
+    session.add(LoginAttempt(email_key=email_key, at=now, success=ok))
+    if not ok or user is None or user.id is None:
+        session.commit()  # the failed attempt must count even though the caller's work is refused
+        raise LoginRefused(WRONG_CREDENTIALS)
+    token = secrets.token_urlsafe(32)
+    session.add(UserSession(token_hash=_token_hash(token), user_id=user.id, last_seen_at=now))
+    user.last_login_at = now
+    session.add(user)
+    principal = _principal(session, user)
+    audit.record(session, principal, action="login", entity="app_user", entity_id=user.id)
+    return token, principal
+
+
+def _principal(session: Session, user: AppUser) -> Principal:
+    assert user.id is not None
+    return Principal(
+        actor=user.email,
+        user_id=user.id,
+        display_name=user.full_name or user.email,
+        roles=roles_of(session, user.id),
+    )
+
+
+def resolve(session: Session, token: str | None) -> Principal | None:
+    """The principal of a live session token, or None (unknown, revoked, idle too long, user disabled)."""
+    if not token:
+        return None
+    now = utcnow()
+    idle = timedelta(hours=get_settings().session_idle_hours)
+    row = session.get(UserSession, _token_hash(token))
+    if row is None or row.revoked_at is not None or row.last_seen_at < now - idle:
+        return None
+    user = session.get(AppUser, row.user_id)
+    if user is None or not user.is_active:
+        return None
+    if now - row.last_seen_at > LAST_SEEN_RESOLUTION:
+        row.last_seen_at = now
+        session.add(row)
+    return _principal(session, user)
+
+
+def logout(session: Session, token: str | None) -> None:
+    if not token:
+        return
+    row = session.get(UserSession, _token_hash(token))
+    if row is None or row.revoked_at is not None:
+        return
+    row.revoked_at = utcnow()
+    session.add(row)
+    user = session.get(AppUser, row.user_id)
+    if user is not None:
+        audit.record(session, _principal(session, user), action="logout", entity="app_user", entity_id=user.id)
+
+
+def failed_attempts(session: Session, email: str) -> int:
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(LoginAttempt)
+            .where(LoginAttempt.email_key == email.strip().lower(), col(LoginAttempt.success).is_(False))
+        ).one()
+    )

@@ -1,0 +1,29 @@
+"""Reflex configuration: every URL comes from opex_app.settings (the environment)."""
+
+import reflex as rx
+
+from opex_app.settings import get_settings
+
+_settings = get_settings()
+_settings.check_production_ready()
+
+config = rx.Config(
+    app_name="opex_app",
+    # The app opens its own engine (opex_app.db); Reflex only needs to know the URL exists.
+    db_url=_settings.database_url,
+    redis_url=_settings.redis_url,
+    state_manager_mode="redis" if _settings.redis_url else "disk",
+    frontend_port=_settings.app_port,
+    backend_port=_settings.app_port,
+    api_url=_settings.api_url or f"http://localhost:{_settings.app_port}",
+    deploy_url=_settings.api_url or f"http://localhost:{_settings.app_port}",
+    telemetry_enabled=False,
+    show_built_with_reflex=False,
+    default_color_mode="light",
+    plugins=[
+        rx.plugins.RadixThemesPlugin(
+            theme=rx.theme(accent_color="teal", gray_color="slate", radius="medium", scaling="95%")
+        )
+    ],
+    disable_plugins=[rx.plugins.SitemapPlugin],
+)

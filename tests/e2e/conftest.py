@@ -1,0 +1,165 @@
+"""End-to-end fixtures: the real app (`reflex run --env prod`, Redis state manager) started once per
+test session against the test database, and Debian's Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import IN_CI
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+ARTIFACTS = ROOT / "test-artifacts"
+PASSWORD = "correct horse battery"
+
+
+def _need(ok: bool, what: str) -> None:
+    if ok:
+        return
+    if IN_CI:
+        pytest.fail(f"{what} is required in CI", pytrace=False)
+    pytest.skip(f"{what} not available")
+
+
+def _redis_url() -> str:
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/3")
+    try:
+        import redis
+
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except Exception:  # noqa: BLE001
+        _need(False, f"Redis at {url}")
+    return url
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 420) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the app exited with {proc.returncode}:\n{log.read_text()[-4000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"the app did not answer {url} within {timeout}s:\n{log.read_text()[-4000:]}")
+
+
+@dataclass(frozen=True)
+class RunningApp:
+    url: str
+    admin_email: str
+    viewer_email: str
+    analyst_email: str
+    password: str = PASSWORD
+
+
+@pytest.fixture(scope="session")
+def running_app(database_url: str) -> Iterator[RunningApp]:
+    _need(Path(CHROMIUM).exists(), f"Chromium at {CHROMIUM}")
+    redis_url = _redis_url()
+    from opex_app.auth.permissions import RoleName, cli_principal
+    from opex_app.db import transaction
+    from opex_app.services.users import create_user
+
+    tag = uuid.uuid4().hex[:6]
+    emails = {role: f"{role.value}-{tag}@example.com" for role in (RoleName.ADMIN, RoleName.VIEWER, RoleName.ANALYST)}
+    with transaction() as session:
+        for role, email in emails.items():
+            create_user(session, cli_principal(), email=email, role=role, password=PASSWORD,
+                        full_name=f"Test {role.value.title()}")
+
+    port = _free_port()
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = ARTIFACTS / "app.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "OPEX_PORT": str(port),
+        "REFLEX_PERF_MODE": "raise",  # a state that grows too large fails the test, not production
+        "REFLEX_STATE_SIZE_LIMIT": "1000",
+        "GRANIAN_WORKERS": "2",
+        # the same offline settings the Makefile exports (see ../shared/REFLEX_OFFLINE.md)
+        "REFLEX_BUN_PATH": os.environ.get("REFLEX_BUN_PATH", str(ROOT / ".tools/node_modules/bun/bin/bun.exe")),
+        "REFLEX_TELEMETRY_ENABLED": "false",
+        "REFLEX_CHECK_LATEST_VERSION": "false",
+    }
+    reflex = shutil.which("reflex", path=str(ROOT / ".venv" / "bin")) or "reflex"
+    with log.open("w") as out:
+        proc = subprocess.Popen([reflex, "run", "--env", "prod"], cwd=ROOT, env=env, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        base = f"http://localhost:{port}"
+        _wait_http(f"{base}/api/health", proc, log)
+        _wait_http(f"{base}/login", proc, log)
+        yield RunningApp(base, emails[RoleName.ADMIN], emails[RoleName.VIEWER], emails[RoleName.ANALYST])
+    finally:
+        _stop(proc)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+    except ProcessLookupError:
+        return
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def chromium(running_app: RunningApp) -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture()
+def page(chromium, request):
+    context = chromium.new_context(viewport={"width": 1366, "height": 768})
+    context.set_default_timeout(20_000)
+    tab = context.new_page()
+    yield tab
+    ARTIFACTS.mkdir(exist_ok=True)
+    tab.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+
+
+@pytest.fixture()
+def login(page, running_app: RunningApp) -> Callable[[str], object]:
+    def do(email: str, password: str = PASSWORD) -> object:
+        page.goto(f"{running_app.url}/login")
+        page.get_by_test_id("login-email").fill(email)
+        page.get_by_test_id("login-password").fill(password)
+        page.get_by_test_id("login-submit").click()
+        return page
+
+    return do
