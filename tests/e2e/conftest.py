@@ -22,8 +22,14 @@ from tests.conftest import IN_CI
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 ARTIFACTS = ROOT / "test-artifacts"
 PASSWORD = "correct horse battery"
@@ -90,8 +96,14 @@ def running_app(database_url: str) -> Iterator[RunningApp]:
     emails = {role: f"{role.value}-{tag}@example.com" for role in (RoleName.ADMIN, RoleName.VIEWER, RoleName.ANALYST)}
     with transaction() as session:
         for role, email in emails.items():
-            create_user(session, cli_principal(), email=email, role=role, password=PASSWORD,
-                        full_name=f"Test {role.value.title()}")
+            create_user(
+                session,
+                cli_principal(),
+                email=email,
+                role=role,
+                password=PASSWORD,
+                full_name=f"Test {role.value.title()}",
+            )
 
     port = _free_port()
     ARTIFACTS.mkdir(exist_ok=True)
@@ -111,8 +123,14 @@ def running_app(database_url: str) -> Iterator[RunningApp]:
     }
     reflex = shutil.which("reflex", path=str(ROOT / ".venv" / "bin")) or "reflex"
     with log.open("w") as out:
-        proc = subprocess.Popen([reflex, "run", "--env", "prod"], cwd=ROOT, env=env, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            [reflex, "run", "--env", "prod"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         base = f"http://localhost:{port}"
         _wait_http(f"{base}/api/health", proc, log)
