@@ -37,7 +37,7 @@ class BudgetFilter:
 
 def apply_filter(stmt: Select, flt: BudgetFilter, fiscal_year_id: int) -> Select:
     """Add the filter's conditions to a select over BudgetLine (joins the masters it filters on)."""
-    stmt = stmt.where(BudgetLine.fiscal_year_id == fiscal_year_id)
+    stmt = stmt.where(col(BudgetLine.fiscal_year_id) == fiscal_year_id)
     for value, model, fk in (
         (flt.tower, Tower, BudgetLine.tower_id),
         (flt.budget_head, BudgetHead, BudgetLine.budget_head_id),
