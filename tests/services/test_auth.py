@@ -54,15 +54,15 @@ def test_login_resolve_logout(session: Session) -> None:
     assert principal.roles == frozenset({RoleName.APPROVER})
     resolved = sessions.resolve(session, token)
     assert resolved is not None and resolved.actor == "appr@example.com"
-    assert session.exec(select(UserSession)).first() is not None
+    assert session.exec(select(UserSession).where(UserSession.user_id == principal.user_id)).first() is not None
     sessions.logout(session, token)
     assert sessions.resolve(session, token) is None
 
 
 def test_idle_session_expires(session: Session) -> None:
-    make_principal(session, "viewer", email="idle@example.com")
+    user = make_principal(session, "viewer", email="idle@example.com")
     token, _ = sessions.login(session, email="idle@example.com", password="correct horse battery")
-    row = session.exec(select(UserSession)).one()
+    row = session.exec(select(UserSession).where(UserSession.user_id == user.user_id)).one()
     row.last_seen_at = row.last_seen_at - timedelta(hours=9)
     session.add(row)
     session.flush()
