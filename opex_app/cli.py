@@ -7,20 +7,11 @@ Exit codes: 0 ok, 1 refused by validation, 2 usage or unreadable input. Errors a
 from __future__ import annotations
 
 import argparse
-import getpass
-import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
 
-EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
-
-
-class CliError(Exception):
-    def __init__(self, message: str, code: int = EXIT_REFUSED) -> None:
-        super().__init__(message)
-        self.code = code
+from opex_app.cli_common import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, CliError
 
 
 def _cmd_db_upgrade(args: argparse.Namespace) -> int:
@@ -195,14 +186,6 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 def main() -> None:
     sys.exit(run())
-
-
-def current_os_user() -> str:
-    return getpass.getuser()
-
-
-def dump_json(payload: Any) -> str:
-    return json.dumps(payload, ensure_ascii=False, default=str)
 
 
 if __name__ == "__main__":

@@ -71,6 +71,14 @@ def reset_engine() -> None:
     database_url.cache_clear()
 
 
+def psycopg_connection(session: Session) -> psycopg.Connection:
+    """The psycopg connection under a session, inside the session's transaction (for COPY)."""
+    raw = session.connection().connection.driver_connection
+    if not isinstance(raw, psycopg.Connection):
+        raise TypeError("OPEX Manager needs the psycopg 3 driver")
+    return raw
+
+
 @contextmanager
 def transaction() -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any exception."""

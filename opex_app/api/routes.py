@@ -1,12 +1,19 @@
-"""HTTP routes mounted beside Reflex: health for load balancers and orchestrators."""
+"""HTTP routes mounted beside Reflex: health for load balancers and orchestrators, one-time downloads."""
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+
+from opex_app.services import downloads
+
+GONE = "This download link is unknown, expired or already used. Export again."
 
 
 async def health(request: Request) -> JSONResponse:
@@ -25,4 +32,30 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "database": "ok" if ok else "error"})
 
 
-api = Starlette(routes=[Route("/api/health", health)])
+async def download(request: Request) -> Response:
+    """Serve a generated file once (GET /api/downloads/{token}); the token is the capability.
+
+    HEAD answers without using the ticket up, so a probe cannot spend someone's download.
+    """
+    token = request.path_params["token"]
+    if request.method == "HEAD":
+        ticket = await asyncio.to_thread(downloads.lookup, token)
+    else:
+        ticket = await asyncio.to_thread(downloads.claim, token)
+    if ticket is None:
+        return PlainTextResponse(GONE, status_code=404, headers={"Cache-Control": "no-store"})
+    return FileResponse(
+        ticket.path,
+        media_type=ticket.media_type,
+        filename=ticket.file_name,
+        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
+        background=None if request.method == "HEAD" else BackgroundTask(downloads.discard, ticket),
+    )
+
+
+api = Starlette(
+    routes=[
+        Route("/api/health", health),
+        Route(downloads.URL_PREFIX + "{token}", download, methods=["GET", "HEAD"]),
+    ]
+)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from opex_app.models._types import ZERO, created_at_field, money_field, timestamp_field
@@ -21,26 +21,21 @@ MONTH_COLUMNS: tuple[str, ...] = tuple(f"m{m:02d}" for m in range(1, 13))
 
 class BudgetLine(SQLModel, table=True):
     __tablename__ = "budget_line"
-    __table_args__ = (
-        UniqueConstraint("fiscal_year_id", "uid", name="uq_budget_line_fy_uid"),
-        Index("ix_budget_line_fy_tower", "fiscal_year_id", "tower_id"),
-        Index("ix_budget_line_fy_head", "fiscal_year_id", "budget_head_id"),
-        Index("ix_budget_line_fy_cc", "fiscal_year_id", "cost_centre_id"),
-        Index("ix_budget_line_fy_vendor", "fiscal_year_id", "vendor_id"),
-        Index("ix_budget_line_fy_parent", "fiscal_year_id", "parent_uid"),
-    )
+    # References are checked per statement by a trigger (migration 0002), not by row-level foreign
+    # keys, so bulk imports stay fast; fiscal years, masters and currencies are never deleted.
+    __table_args__ = (UniqueConstraint("fiscal_year_id", "uid", name="uq_budget_line_fy_uid"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    fiscal_year_id: int = Field(foreign_key="fiscal_year.id")
+    fiscal_year_id: int
     uid: str = Field(max_length=100)
     parent_uid: str | None = Field(default=None, max_length=100)
     description: str | None = Field(default=None, sa_column=Column(Text))
-    tower_id: int | None = Field(default=None, foreign_key="tower.id")
-    budget_head_id: int | None = Field(default=None, foreign_key="budget_head.id")
-    cost_centre_id: int | None = Field(default=None, foreign_key="cost_centre.id")
-    vendor_id: int | None = Field(default=None, foreign_key="vendor.id")
-    entity_id: int | None = Field(default=None, foreign_key="entity.id")
-    currency_code: str | None = Field(default=None, foreign_key="currency.code", max_length=3)
+    tower_id: int | None = Field(default=None)
+    budget_head_id: int | None = Field(default=None)
+    cost_centre_id: int | None = Field(default=None)
+    vendor_id: int | None = Field(default=None)
+    entity_id: int | None = Field(default=None)
+    currency_code: str | None = Field(default=None, max_length=3)
     service_start: date | None = None
     service_end: date | None = None
     remarks: str | None = Field(default=None, sa_column=Column(Text))
@@ -57,7 +52,7 @@ class BudgetLine(SQLModel, table=True):
     m11: Decimal = money_field()
     m12: Decimal = money_field()
     version: int = Field(default=1)
-    import_batch_id: int | None = Field(default=None, foreign_key="import_batch.id")
+    import_batch_id: int | None = Field(default=None)
     created_at: datetime = created_at_field()
     created_by: str = Field(max_length=200)
     updated_at: datetime | None = timestamp_field()

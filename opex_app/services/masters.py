@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from opex_app.auth.permissions import Permission, Principal, require
@@ -26,6 +27,12 @@ def name_index(session: Session, kind: str) -> dict[str, int]:
     return {key: id_ for key, id_ in session.exec(select(model.name_key, model.id)) if id_ is not None}
 
 
+def names_by_id(session: Session, kind: str) -> dict[int, str]:
+    """{id: display name} of every master of one kind."""
+    model = master_model(kind)
+    return {id_: name for id_, name in session.exec(select(model.id, model.name)) if id_ is not None}
+
+
 def names(session: Session, kind: str, *, active_only: bool = True) -> list[str]:
     model = master_model(kind)
     stmt = select(model.name).order_by(col(model.name))
@@ -37,27 +44,39 @@ def names(session: Session, kind: str, *, active_only: bool = True) -> list[str]
 def create_missing(
     session: Session, principal: Principal, kind: str, wanted: Iterable[str], *, import_batch_id: int | None = None
 ) -> dict[str, int]:
-    """Create the masters of `kind` not yet known (by normalised name); return {name_key: id} of the new ones."""
+    """Create the masters of `kind` not yet known (by normalised name), each with its audit event, in one
+    statement; return {name_key: id} of the new ones."""
     require(principal, Permission.EDIT_BUDGET)
-    model = master_model(kind)
-    known = name_index(session, kind)
-    created: dict[str, int] = {}
+    table = str(master_model(kind).__tablename__)
+    fresh: dict[str, str] = {}
     for raw in wanted:
-        display, key = clean_name(raw), name_key(raw)
-        if not key or key in known or key in created:
-            continue
-        row = model(name=display, name_key=key)
-        session.add(row)
-        session.flush()
-        assert row.id is not None
-        created[key] = row.id
-        audit.record(
-            session,
-            principal,
-            action="create",
-            entity=str(model.__tablename__),
-            entity_id=row.id,
-            changes={"name": [None, display]},
-            import_batch_id=import_batch_id,
+        key = name_key(raw)
+        if key:
+            fresh.setdefault(key, clean_name(raw))
+    if not fresh:
+        return {}
+    rows = session.execute(
+        text(f"""
+        WITH created AS (
+            INSERT INTO {table} (name, name_key, is_active, created_at)
+            SELECT n, k, true, now() FROM unnest(CAST(:names AS text[]), CAST(:keys AS text[])) AS u(n, k)
+            ON CONFLICT (name_key) DO NOTHING
+            RETURNING id, name_key, name
+        ), audited AS (
+            INSERT INTO audit_event (at, actor, action, entity, entity_id, changes, request_id, import_batch_id)
+            SELECT now(), :actor, 'create', :table, id::text, jsonb_build_object('name', jsonb_build_array(NULL, name)),
+                   :request_id, :batch
+            FROM created
         )
-    return created
+        SELECT name_key, id FROM created
+        """),
+        {
+            "names": list(fresh.values()),
+            "keys": list(fresh),
+            "actor": principal.actor,
+            "table": table,
+            "request_id": audit.current_request_id(),
+            "batch": import_batch_id,
+        },
+    ).all()
+    return {key: id_ for key, id_ in rows}

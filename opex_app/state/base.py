@@ -34,7 +34,7 @@ class AppState(rx.State):
         new_request_id()
         principal = self._principal()
         if principal is None:
-            self._clear_user()
+            # No state change here: background events may not write outside `async with self`.
             raise PermissionDenied("Your session has ended. Please log in again.")
         return require(principal, permission)
 

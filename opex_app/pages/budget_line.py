@@ -1,0 +1,310 @@
+"""One budget line: attributes, budget vs committed vs actual by month, the monthly editor, notes, history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from opex_app.components.layout import app_page
+from opex_app.components.month_grid import month_table
+from opex_app.models import MONTH_COLUMNS
+from opex_app.services.budget_lines import FIELD_LABELS
+from opex_app.state.base import AppState
+from opex_app.state.budget_line import BudgetLineState
+
+# Reflex turns state attributes into Vars and handlers into event specs, which mypy cannot see.
+S: Any = BudgetLineState
+MASTER_INPUTS = [
+    ("tower", S.tower_names),
+    ("budget_head", S.head_names),
+    ("cost_centre", S.cost_centre_names),
+    ("vendor", S.vendor_names),
+    ("entity", S.entity_names),
+]
+
+
+def _section(title: str, *children: rx.Component, test_id: str, **props) -> rx.Component:
+    return rx.card(
+        rx.vstack(rx.heading(title, size="3"), *children, spacing="2", width="100%"),
+        width="100%",
+        data_testid=test_id,
+        **props,
+    )
+
+
+def attributes() -> rx.Component:
+    return rx.grid(
+        rx.foreach(
+            S.attributes,
+            lambda a: rx.vstack(
+                rx.text(a["label"], size="1", color_scheme="gray", weight="medium"),
+                rx.text(a["value"], size="2", white_space="pre-wrap", word_break="break-word"),
+                spacing="0",
+                min_width="0",
+            ),
+        ),
+        columns="2",
+        spacing="3",
+        width="100%",
+        data_testid="line-attributes",
+    )
+
+
+def _hint(name: str) -> rx.Component:
+    return rx.cond(
+        S.saved_hints[name],
+        rx.text("Saved now: ", S.saved_hints[name], size="1", color_scheme="amber", data_testid=f"saved-{name}"),
+    )
+
+
+def _field(name: str, label: str, *, input_type: str = "text", choices: Any = None) -> rx.Component:
+    extra = {"custom_attrs": {"list": f"choices-{name}"}} if choices is not None else {}
+    return rx.vstack(
+        rx.text(label, size="1", weight="medium", as_="label"),
+        rx.input(
+            name=name,
+            type=input_type,
+            default_value=S.form[name],
+            size="1",
+            width="100%",
+            data_testid=f"edit-{name}",
+            **extra,
+        ),
+        *(
+            [rx.el.datalist(rx.foreach(choices, lambda c: rx.el.option(value=c)), id=f"choices-{name}")]
+            if choices is not None
+            else []
+        ),
+        _hint(name),
+        spacing="1",
+        width="100%",
+        min_width="0",
+    )
+
+
+def _month_field(index: int, name: str) -> rx.Component:
+    return rx.vstack(
+        rx.text(S.month_labels[index], size="1", weight="medium"),
+        rx.input(
+            name=name,
+            default_value=S.form[name],
+            size="1",
+            width="100%",
+            text_align="right",
+            input_mode="decimal",
+            data_testid=f"edit-{name}",
+            style={"text-align": "right"},
+        ),
+        _hint(name),
+        spacing="1",
+        min_width="0",
+    )
+
+
+def editor() -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            rx.cond(
+                S.conflict != "",
+                rx.callout(
+                    S.conflict,
+                    icon="git-compare-arrows",
+                    color_scheme="amber",
+                    size="1",
+                    width="100%",
+                    data_testid="edit-conflict",
+                ),
+            ),
+            rx.cond(
+                S.edit_error != "",
+                rx.callout(
+                    S.edit_error,
+                    icon="triangle-alert",
+                    color_scheme="red",
+                    size="1",
+                    width="100%",
+                    data_testid="edit-error",
+                ),
+            ),
+            rx.text("Monthly budget", size="2", weight="bold"),
+            rx.grid(
+                *[_month_field(i, m) for i, m in enumerate(MONTH_COLUMNS)],
+                columns=rx.breakpoints(initial="4", md="6", xl="12"),
+                spacing="2",
+                width="100%",
+            ),
+            rx.text("Attributes", size="2", weight="bold"),
+            rx.grid(
+                _field("description", FIELD_LABELS["description"]),
+                _field("parent_uid", FIELD_LABELS["parent_uid"]),
+                *[_field(name, FIELD_LABELS[name], choices=choices) for name, choices in MASTER_INPUTS],
+                _field("currency_code", FIELD_LABELS["currency_code"]),
+                _field("service_start", FIELD_LABELS["service_start"], input_type="date"),
+                _field("service_end", FIELD_LABELS["service_end"], input_type="date"),
+                _field("remarks", FIELD_LABELS["remarks"]),
+                columns=rx.breakpoints(initial="2", md="4"),
+                spacing="2",
+                width="100%",
+            ),
+            rx.hstack(
+                rx.button(rx.icon("save", size=14), "Save", type="submit", size="2", data_testid="edit-save"),
+                rx.button(
+                    "Cancel",
+                    type="button",
+                    size="2",
+                    variant="soft",
+                    color_scheme="gray",
+                    on_click=S.cancel_edit,
+                    data_testid="edit-cancel",
+                ),
+                rx.text(
+                    "Amounts like 1,23,456.78; masters must exist (pick from the list).",
+                    size="1",
+                    color_scheme="gray",
+                ),
+                spacing="2",
+                align="center",
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        key=S.form_key,
+        on_submit=S.save,
+        reset_on_submit=False,
+        width="100%",
+        data_testid="line-editor",
+    )
+
+
+def notes() -> rx.Component:
+    return _section(
+        "Notes",
+        rx.cond(
+            AppState.can_edit_budget,
+            rx.form(
+                rx.hstack(
+                    rx.input(name="body", placeholder="Add a note", size="2", width="100%", data_testid="note-body"),
+                    rx.button("Add note", type="submit", size="2", variant="soft", data_testid="note-add"),
+                    width="100%",
+                ),
+                key=S.note_key,
+                on_submit=S.add_note,
+                reset_on_submit=False,
+                width="100%",
+            ),
+        ),
+        rx.cond(S.note_error != "", rx.text(S.note_error, size="1", color_scheme="red", data_testid="note-error")),
+        rx.cond(S.notes.length() == 0, rx.text("No notes yet.", size="2", color_scheme="gray")),
+        rx.foreach(
+            S.notes,
+            lambda n: rx.box(
+                rx.text(n["author"], " · ", n["at"], size="1", color_scheme="gray"),
+                rx.text(n["body"], size="2", white_space="pre-wrap"),
+                width="100%",
+                data_testid="note",
+            ),
+        ),
+        test_id="line-notes",
+    )
+
+
+def history() -> rx.Component:
+    return _section(
+        "History",
+        rx.cond(S.history.length() == 0, rx.text("No changes recorded yet.", size="2", color_scheme="gray")),
+        rx.table.root(
+            rx.table.header(
+                rx.table.row(
+                    rx.table.column_header_cell("When (UTC)"),
+                    rx.table.column_header_cell("Who"),
+                    rx.table.column_header_cell("Action"),
+                    rx.table.column_header_cell("Changes [before → after]"),
+                )
+            ),
+            rx.table.body(
+                rx.foreach(
+                    S.history,
+                    lambda h: rx.table.row(
+                        rx.table.cell(h["at"], white_space="nowrap"),
+                        rx.table.cell(h["actor"], white_space="nowrap"),
+                        rx.table.cell(h["action"]),
+                        rx.table.cell(h["changes"], white_space="pre-line"),
+                        data_testid="history-row",
+                    ),
+                )
+            ),
+            size="1",
+            variant="ghost",
+            width="100%",
+        ),
+        test_id="line-history",
+    )
+
+
+def figures() -> rx.Component:
+    return _section(
+        "Budget, committed and actual",
+        month_table(
+            S.figure_rows,
+            [("budget", "Budget"), ("committed", "Committed"), ("actual", "Actual"), ("available", "Available")],
+            test_id="line-months",
+        ),
+        rx.text(
+            "Committed: approved POs less what was invoiced against them; "
+            "PO allocations without a fiscal month are shown as unphased.",
+            size="1",
+            color_scheme="gray",
+        ),
+        test_id="line-figures",
+    )
+
+
+def line_header() -> rx.Component:
+    return rx.hstack(
+        rx.link(
+            rx.hstack(rx.icon("arrow-left", size=14), "Budget lines", spacing="1", align="center"),
+            href="/budgets",
+            size="2",
+            data_testid="back-to-grid",
+        ),
+        rx.heading(S.uid, size="5", data_testid="line-uid"),
+        rx.badge(S.fy_name, variant="soft"),
+        rx.badge("v", S.version, variant="outline", color_scheme="gray", data_testid="line-version"),
+        rx.spacer(),
+        rx.cond(
+            AppState.can_edit_budget & ~S.editing,
+            rx.button(rx.icon("pencil", size=14), "Edit", size="2", on_click=S.start_edit, data_testid="edit-line"),
+        ),
+        align="center",
+        spacing="3",
+        width="100%",
+    )
+
+
+@app_page("/budgets/[line_id]", "Budget line", on_load=[BudgetLineState.load])
+def budget_line_page() -> rx.Component:
+    return rx.cond(
+        S.not_found != "",
+        rx.callout(S.not_found, icon="circle-alert", color_scheme="red", data_testid="line-not-found"),
+        rx.vstack(
+            line_header(),
+            rx.cond(
+                S.saved_message != "",
+                rx.callout(S.saved_message, icon="check", color_scheme="green", size="1", data_testid="edit-saved"),
+            ),
+            rx.cond(S.editing, _section("Edit", editor(), test_id="line-edit")),
+            rx.grid(
+                figures(),
+                _section("Attributes", attributes(), test_id="line-attributes-card", height="100%"),
+                columns=rx.breakpoints(initial="1", md="2"),
+                spacing="3",
+                width="100%",
+                align="start",
+            ),
+            notes(),
+            history(),
+            spacing="3",
+            width="100%",
+        ),
+    )

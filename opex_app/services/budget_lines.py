@@ -1,0 +1,631 @@
+"""Budget lines: the grid (one page, sorted and totalled in SQL), a line's detail, the monthly editor, notes.
+
+Every function takes (session, principal, ...) and checks the permission first. Reads need
+VIEW_DASHBOARDS; `update_line` and `add_note` need EDIT_BUDGET and write their audit event in the
+caller's transaction.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+import re
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from opex_app.auth.permissions import Permission, Principal, require
+from opex_app.domain.fiscal import FiscalYear
+from opex_app.domain.money import format_indian
+from opex_app.domain.names import clean_name, name_key
+from opex_app.models import (
+    MONTH_COLUMNS,
+    Actual,
+    AuditEvent,
+    BudgetHead,
+    BudgetLine,
+    BudgetNote,
+    CostCentre,
+    Currency,
+    Entity,
+    FiscalYearRow,
+    MasterBase,
+    PoLine,
+    PoStatus,
+    PurchaseOrder,
+    Tower,
+    Vendor,
+)
+from opex_app.models._types import ZERO, utcnow
+from opex_app.services import audit
+from opex_app.services.budget_query import SORTABLE, BudgetFilter, apply_filter, fiscal_year_row
+from opex_app.services.errors import Conflict, NotFound, ServiceError
+
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+SORT_KEYS: frozenset[str] = frozenset(SORTABLE | set(MONTH_COLUMNS))
+MASTER_FIELDS: dict[str, type[MasterBase]] = {
+    "tower": Tower,
+    "budget_head": BudgetHead,
+    "cost_centre": CostCentre,
+    "vendor": Vendor,
+    "entity": Entity,
+}
+GRID_MASTERS = ("tower", "budget_head", "cost_centre", "vendor")
+TEXT_FIELDS = ("description", "parent_uid", "remarks")
+DATE_FIELDS = ("service_start", "service_end")
+# What the editor may change, in the order a form shows it.
+EDITABLE_FIELDS: tuple[str, ...] = (
+    "description",
+    "parent_uid",
+    *MASTER_FIELDS,
+    "currency_code",
+    *DATE_FIELDS,
+    "remarks",
+    *MONTH_COLUMNS,
+)
+FIELD_LABELS: dict[str, str] = {
+    "uid": "UID",
+    "description": "Description",
+    "parent_uid": "Parent UID",
+    "tower": "Tower",
+    "budget_head": "Budget head",
+    "cost_centre": "Cost centre",
+    "vendor": "Vendor",
+    "entity": "Entity",
+    "currency_code": "Currency",
+    "service_start": "Service start",
+    "service_end": "Service end",
+    "remarks": "Remarks",
+    "total": "Total",
+}
+_MAX_INTEGER_DIGITS = 16
+_CENT = Decimal("0.01")
+# 1234567.8 | 1,234,567.89 (western) | 12,34,567.89 (Indian); optional minus and rupee sign.
+_AMOUNT = re.compile(
+    r"^(?P<sign>[-−])?\s*(?:₹|rs\.?|inr)?\s*"
+    r"(?P<body>(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]{1,2}(?:,[0-9]{2})+,[0-9]{3}|[0-9]+)(?:\.[0-9]*)?|\.[0-9]+)$",
+    re.IGNORECASE,
+)
+_MAX_TEXT = {"parent_uid": 100, "description": 4000, "remarks": 4000}
+NOTE_MAX_CHARS = 4000
+
+
+# ---------------------------------------------------------------------------------------------- the grid
+
+
+@dataclass(frozen=True)
+class GridRow:
+    id: int
+    uid: str
+    description: str
+    tower: str
+    budget_head: str
+    cost_centre: str
+    vendor: str
+    months: tuple[Decimal, ...]
+    total: Decimal
+
+
+@dataclass(frozen=True)
+class LinePage:
+    """One page of the grid, the totals of everything the filter matches, and the FY it is in."""
+
+    fiscal_year: str  # '' when there is no FY (no lines at all, or an unknown FY name)
+    month_labels: list[str]
+    rows: list[GridRow]
+    total_count: int
+    month_totals: tuple[Decimal, ...]
+    total: Decimal
+    page: int
+    page_size: int
+
+    @property
+    def page_count(self) -> int:
+        return max(1, -(-self.total_count // self.page_size))
+
+
+def _total_expr() -> ColumnElement[Decimal]:
+    months: list[Any] = [col(getattr(BudgetLine, m)) for m in MONTH_COLUMNS]
+    return functools.reduce(operator.add, months)
+
+
+def list_lines(
+    session: Session,
+    principal: Principal,
+    flt: BudgetFilter,
+    *,
+    sort: str = "uid",
+    descending: bool = False,
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+) -> LinePage:
+    """One page of the lines `flt` matches, sorted by `sort` (a column key, a month m01..m12 or 'total').
+
+    Sorting, paging and the totals row run in PostgreSQL; only the page's rows come back.
+    A page past the end gives the last page.
+    """
+    require(principal, Permission.VIEW_DASHBOARDS)
+    if sort not in SORT_KEYS:
+        raise ServiceError(f"cannot sort by '{sort}' (expected one of: {', '.join(sorted(SORT_KEYS))})")
+    page_size = max(1, min(int(page_size), MAX_PAGE_SIZE))
+    fy_row = fiscal_year_row(session, flt)
+    if fy_row is None or fy_row.id is None:
+        return LinePage("", [], [], 0, tuple(ZERO for _ in MONTH_COLUMNS), ZERO, 1, page_size)
+    labels = FiscalYear(fy_row.end_year, fy_row.start_month).month_labels()
+    months = [col(getattr(BudgetLine, m)) for m in MONTH_COLUMNS]
+    total = _total_expr()
+
+    sums = sa_select(func.count(), *[func.coalesce(func.sum(m), 0) for m in months]).select_from(BudgetLine)
+    count, *month_totals = session.execute(apply_filter(sums, flt, fy_row.id)).one()
+    month_totals = [Decimal(v).quantize(_CENT) for v in month_totals]
+
+    page_count = max(1, -(-int(count) // page_size))
+    page = min(max(1, int(page)), page_count)
+    names = {kind: col(MASTER_FIELDS[kind].name) for kind in GRID_MASTERS}
+    sort_columns: dict[str, Any] = {
+        "uid": col(BudgetLine.uid),
+        "description": col(BudgetLine.description),
+        "total": total,
+        **names,
+        **dict(zip(MONTH_COLUMNS, months, strict=True)),
+    }
+    key = sort_columns[sort]
+    stmt: Select = (
+        sa_select(
+            col(BudgetLine.id),
+            col(BudgetLine.uid),
+            col(BudgetLine.description),
+            *[name.label(kind) for kind, name in names.items()],
+            *months,
+            total.label("total"),
+        )
+        .select_from(BudgetLine)
+        .outerjoin(Tower, col(Tower.id) == col(BudgetLine.tower_id))
+        .outerjoin(BudgetHead, col(BudgetHead.id) == col(BudgetLine.budget_head_id))
+        .outerjoin(CostCentre, col(CostCentre.id) == col(BudgetLine.cost_centre_id))
+        .outerjoin(Vendor, col(Vendor.id) == col(BudgetLine.vendor_id))
+    )
+    stmt = apply_filter(stmt, flt, fy_row.id)
+    stmt = stmt.order_by(
+        key.desc().nulls_last() if descending else key.asc().nulls_last(),
+        col(BudgetLine.uid).desc() if descending else col(BudgetLine.uid).asc(),
+        col(BudgetLine.id),
+    )
+    stmt = stmt.limit(page_size).offset((page - 1) * page_size)
+    rows = [
+        GridRow(
+            id=r.id,
+            uid=r.uid,
+            description=r.description or "",
+            tower=r.tower or "",
+            budget_head=r.budget_head or "",
+            cost_centre=r.cost_centre or "",
+            vendor=r.vendor or "",
+            months=tuple(getattr(r, m) for m in MONTH_COLUMNS),
+            total=r.total,
+        )
+        for r in session.execute(stmt)
+    ]
+    return LinePage(
+        fiscal_year=fy_row.name,
+        month_labels=labels,
+        rows=rows,
+        total_count=int(count),
+        month_totals=tuple(month_totals),
+        total=sum(month_totals, ZERO),
+        page=page,
+        page_size=page_size,
+    )
+
+
+# ---------------------------------------------------------------------------------------------- the detail
+
+
+@dataclass(frozen=True)
+class NoteView:
+    id: int
+    author: str
+    at: datetime
+    body: str
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    label: str  # 'Apr-26', 'Tower', ...
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: datetime
+    actor: str
+    action: str
+    changes: list[FieldChange]
+
+
+@dataclass(frozen=True)
+class LineDetail:
+    id: int
+    uid: str
+    fiscal_year: str
+    month_labels: list[str]
+    values: dict[str, Any]  # the editable fields (EDITABLE_FIELDS): names, dates, text and Decimal months
+    version: int
+    created_at: datetime
+    created_by: str
+    updated_at: datetime | None
+    updated_by: str | None
+    budget: tuple[Decimal, ...]
+    committed: tuple[Decimal, ...]  # approved POs phased to a fiscal month, less what was invoiced
+    committed_unphased: Decimal  # approved POs without a fiscal month, less what was invoiced
+    actual: tuple[Decimal, ...]
+    notes: list[NoteView] = field(default_factory=list)
+    history: list[HistoryEntry] = field(default_factory=list)
+
+    @property
+    def budget_total(self) -> Decimal:
+        return sum(self.budget, ZERO)
+
+    @property
+    def committed_total(self) -> Decimal:
+        return sum(self.committed, ZERO) + self.committed_unphased
+
+    @property
+    def actual_total(self) -> Decimal:
+        return sum(self.actual, ZERO)
+
+    @property
+    def available(self) -> tuple[Decimal, ...]:
+        return tuple(b - c - a for b, c, a in zip(self.budget, self.committed, self.actual, strict=True))
+
+    @property
+    def available_total(self) -> Decimal:
+        return self.budget_total - self.committed_total - self.actual_total
+
+
+def _fiscal_year(session: Session, line: BudgetLine) -> FiscalYearRow:
+    row = session.get(FiscalYearRow, line.fiscal_year_id)
+    assert row is not None  # a foreign key
+    return row
+
+
+def _master_name(session: Session, model: type[MasterBase], id_: int | None) -> str | None:
+    if id_ is None:
+        return None
+    row = session.get(model, id_)
+    return row.name if row is not None else None
+
+
+def _values(session: Session, line: BudgetLine) -> dict[str, Any]:
+    """The line's editable fields as the editor and the audit trail name them (masters by name)."""
+    values: dict[str, Any] = {
+        "description": line.description,
+        "parent_uid": line.parent_uid,
+        "currency_code": line.currency_code,
+        "service_start": line.service_start,
+        "service_end": line.service_end,
+        "remarks": line.remarks,
+    }
+    for kind, model in MASTER_FIELDS.items():
+        values[kind] = _master_name(session, model, getattr(line, f"{kind}_id"))
+    for m in MONTH_COLUMNS:
+        values[m] = Decimal(getattr(line, m) or ZERO).quantize(_CENT)
+    return {k: values[k] for k in EDITABLE_FIELDS}
+
+
+def field_label(name: str, labels: list[str]) -> str:
+    """'m01' -> 'Apr-26' (the FY's month label); other fields by their label."""
+    if name in MONTH_COLUMNS and labels:
+        return labels[MONTH_COLUMNS.index(name)]
+    return FIELD_LABELS.get(name, name.replace("_", " "))
+
+
+def _shown(name: str, value: Any) -> str:
+    if value is None or value == "":
+        return "(empty)"
+    if name in MONTH_COLUMNS or name == "total":
+        try:
+            return format_indian(Decimal(str(value)))
+        except InvalidOperation:
+            return str(value)
+    return str(value)
+
+
+def describe_changes(changes: Mapping[str, Any] | None, labels: list[str]) -> list[FieldChange]:
+    """An audit event's {field: [before, after]} as labelled, readable changes (months in FY order)."""
+    order = {name: i for i, name in enumerate(("uid", *EDITABLE_FIELDS))}
+    out: list[FieldChange] = []
+    for name in sorted(changes or {}, key=lambda n: (order.get(n, len(order)), n)):
+        pair = (changes or {})[name]
+        before, after = (pair[0], pair[-1]) if isinstance(pair, list) and pair else (None, pair)
+        out.append(FieldChange(field_label(name, labels), _shown(name, before), _shown(name, after)))
+    return out
+
+
+def _committed(session: Session, line_id: int) -> tuple[list[Decimal], Decimal]:
+    """Committed by fiscal month, and the unphased rest, for one line.
+
+    Per approved PO: what it allocates to the line (by fiscal month where the PO line names one,
+    else unphased) less the actuals booked against that PO on this line, never below zero. The
+    invoiced amount uses up the PO's allocation from its earliest month, the unphased part last,
+    so the months and the unphased rest add up to max(allocated - invoiced, 0) per PO.
+    """
+    alloc_stmt = (
+        sa_select(col(PoLine.purchase_order_id), col(PoLine.fiscal_month), func.sum(col(PoLine.amount_base)))
+        .join(PurchaseOrder, col(PurchaseOrder.id) == col(PoLine.purchase_order_id))
+        .where(col(PoLine.budget_line_id) == line_id, col(PurchaseOrder.status) == PoStatus.APPROVED.value)
+        .group_by(col(PoLine.purchase_order_id), col(PoLine.fiscal_month))
+    )
+    allocated: dict[int, dict[int | None, Decimal]] = defaultdict(dict)
+    for po_id, month, amount in session.execute(alloc_stmt):
+        allocated[po_id][month if month and 1 <= month <= 12 else None] = Decimal(amount)
+    if not allocated:
+        return [ZERO] * 12, ZERO
+    spent_stmt = (
+        sa_select(col(Actual.purchase_order_id), func.sum(col(Actual.amount_base)))
+        .where(col(Actual.budget_line_id) == line_id, col(Actual.purchase_order_id).in_(list(allocated)))
+        .group_by(col(Actual.purchase_order_id))
+    )
+    spent = {po_id: Decimal(amount) for po_id, amount in session.execute(spent_stmt)}
+    months = [ZERO] * 12
+    unphased = ZERO
+    for po_id, buckets in allocated.items():
+        left_to_consume = spent.get(po_id, ZERO)
+        for month in [*sorted(m for m in buckets if m is not None), None]:
+            if month not in buckets:
+                continue
+            used = min(max(left_to_consume, ZERO), buckets[month])
+            left_to_consume -= used
+            remaining = max(buckets[month] - used, ZERO)
+            if month is None:
+                unphased += remaining
+            else:
+                months[month - 1] += remaining
+    return months, unphased
+
+
+def _actual(session: Session, line_id: int) -> list[Decimal]:
+    stmt = (
+        sa_select(col(Actual.fiscal_month), func.sum(col(Actual.amount_base)))
+        .where(col(Actual.budget_line_id) == line_id)
+        .group_by(col(Actual.fiscal_month))
+    )
+    months = [ZERO] * 12
+    for month, amount in session.execute(stmt):
+        if 1 <= month <= 12:
+            months[month - 1] += Decimal(amount)
+    return months
+
+
+def _get_line(session: Session, line_id: int, *, for_update: bool = False) -> BudgetLine:
+    stmt = select(BudgetLine).where(BudgetLine.id == line_id)
+    if for_update:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    line = session.exec(stmt).first()
+    if line is None:
+        raise NotFound(f"Budget line {line_id} does not exist.")
+    return line
+
+
+def get_line_detail(session: Session, principal: Principal, line_id: int) -> LineDetail:
+    """A line's attributes, budget vs committed vs actual by month, notes (newest first) and audit history."""
+    require(principal, Permission.VIEW_DASHBOARDS)
+    line = _get_line(session, line_id)
+    assert line.id is not None
+    fy_row = _fiscal_year(session, line)
+    labels = FiscalYear(fy_row.end_year, fy_row.start_month).month_labels()
+    committed, unphased = _committed(session, line.id)
+    notes = session.exec(
+        select(BudgetNote)
+        .where(BudgetNote.budget_line_id == line.id)
+        .order_by(col(BudgetNote.created_at).desc(), col(BudgetNote.id).desc())
+    )
+    events = audit.history(session, principal, "budget_line", line.id)
+    return LineDetail(
+        id=line.id,
+        uid=line.uid,
+        fiscal_year=fy_row.name,
+        month_labels=labels,
+        values=_values(session, line),
+        version=line.version,
+        created_at=line.created_at,
+        created_by=line.created_by,
+        updated_at=line.updated_at,
+        updated_by=line.updated_by,
+        budget=tuple(Decimal(m).quantize(_CENT) for m in line.months()),
+        committed=tuple(committed),
+        committed_unphased=unphased,
+        actual=tuple(_actual(session, line.id)),
+        notes=[NoteView(n.id or 0, n.author, n.created_at, n.body) for n in notes],
+        history=[HistoryEntry(e.at, e.actor, e.action, describe_changes(e.changes, labels)) for e in events],
+    )
+
+
+# ---------------------------------------------------------------------------------------------- editing
+
+
+def parse_amount(value: Any, label: str) -> Decimal:
+    """An amount typed by a person: '1,23,456.78', '1234567.8', '-500', '₹ 1,000'; empty or '-' is zero.
+
+    Rounded half away from zero to 2 decimals, like the import. Raises ServiceError naming `label`.
+    """
+    if isinstance(value, Decimal | int) and not isinstance(value, bool):
+        amount = Decimal(value)
+    else:
+        text = "" if value is None else str(value).strip()
+        if text in ("", "-", "–", "—"):
+            return ZERO
+        match = _AMOUNT.match(text.replace(" ", ""))
+        if match is None:
+            raise ServiceError(f"{label}: '{text}' is not an amount (e.g. 1,23,456.78)")
+        amount = Decimal(match.group("body").replace(",", ""))
+        if match.group("sign"):
+            amount = -amount
+    if not amount.is_finite():
+        raise ServiceError(f"{label}: '{value}' is not an amount (e.g. 1,23,456.78)")
+    amount = amount.quantize(_CENT, rounding=ROUND_HALF_UP)
+    if abs(amount) >= Decimal(10) ** _MAX_INTEGER_DIGITS:
+        raise ServiceError(f"{label}: '{value}' is too large (at most {_MAX_INTEGER_DIGITS} digits before the point)")
+    return amount
+
+
+def _parse_date(value: Any, label: str) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    text = str(value).strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        raise ServiceError(f"{label}: '{text}' is not a date (YYYY-MM-DD)") from None
+
+
+def _parse_changes(
+    session: Session, changes: Mapping[str, Any], labels: list[str], current: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, int | None]]:
+    """Validate `changes`: ({field: new value as audited}, {fk column: new id}). All problems in one message."""
+    unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
+    if unknown:
+        raise ServiceError(f"these fields cannot be edited: {', '.join(unknown)}")
+    parsed: dict[str, Any] = {}
+    ids: dict[str, int | None] = {}
+    problems: list[str] = []
+    for name, raw in changes.items():
+        label = field_label(name, labels)
+        try:
+            if name in MONTH_COLUMNS:
+                parsed[name] = parse_amount(raw, label)
+            elif name in DATE_FIELDS:
+                parsed[name] = _parse_date(raw, label)
+            elif name in TEXT_FIELDS:
+                text = "" if raw is None else str(raw).strip()
+                if len(text) > _MAX_TEXT[name]:
+                    raise ServiceError(f"{label}: at most {_MAX_TEXT[name]} characters")
+                parsed[name] = text or None
+            elif name in MASTER_FIELDS:
+                wanted = clean_name("" if raw is None else str(raw))
+                if not wanted:
+                    parsed[name], ids[f"{name}_id"] = None, None
+                    continue
+                model = MASTER_FIELDS[name]
+                found = session.exec(select(model.id, model.name).where(model.name_key == name_key(wanted))).first()
+                if found is None:
+                    raise ServiceError(f"{label}: '{wanted}' is not a known {label.lower()} (pick one from the list)")
+                ids[f"{name}_id"], parsed[name] = found
+            elif name == "currency_code":
+                code = ("" if raw is None else str(raw)).strip().upper()
+                if code and session.get(Currency, code) is None:
+                    raise ServiceError(f"{label}: '{code}' is not a known currency code")
+                parsed[name] = code or None
+        except ServiceError as exc:
+            problems.append(str(exc))
+    start = parsed.get("service_start", current.get("service_start"))
+    end = parsed.get("service_end", current.get("service_end"))
+    if not problems and start and end and end < start:
+        problems.append(f"Service end ({end.isoformat()}) is before service start ({start.isoformat()})")
+    if problems:
+        raise ServiceError("Not saved. " + "; ".join(problems))
+    return parsed, ids
+
+
+def _conflict_message(session: Session, line: BudgetLine, expected_version: int, labels: list[str]) -> str:
+    event = session.exec(
+        select(AuditEvent)
+        .where(AuditEvent.entity == "budget_line", AuditEvent.entity_id == str(line.id))
+        .order_by(col(AuditEvent.id).desc())
+    ).first()
+    behind = line.version - expected_version
+    if event is None:
+        who = f"{line.updated_by or 'someone'} at {_when(line.updated_at)}" if line.updated_at else "someone"
+        return (
+            f"Not saved: {line.uid} was changed by {who} after you opened it. Review the current values and save again."
+        )
+    changes = describe_changes(event.changes, labels)
+    shown = "; ".join(f"{c.label}: {c.before} → {c.after}" for c in changes[:8])
+    if len(changes) > 8:
+        shown += f"; and {len(changes) - 8} more"
+    earlier = f" (and {behind - 1} earlier change{'s' if behind > 2 else ''})" if behind > 1 else ""
+    return (
+        f"Not saved: {event.actor} saved {line.uid} first, at {_when(event.at)}{earlier}. "
+        f"Their change: {shown or event.action}. Review the current values and save again."
+    )
+
+
+def _when(at: datetime | None) -> str:
+    return at.strftime("%d-%b-%Y %H:%M UTC") if at else ""
+
+
+def update_line(
+    session: Session,
+    principal: Principal,
+    line_id: int,
+    *,
+    expected_version: int,
+    changes: Mapping[str, Any],
+) -> BudgetLine:
+    """Change a line's months and attributes (optimistic locking on `version`).
+
+    `changes` maps EDITABLE_FIELDS to new values: months as Decimal or text like '1,23,456.78',
+    masters by name (they must exist), currency by code, dates as date or 'YYYY-MM-DD', '' clears.
+    Raises Conflict when the line is no longer at `expected_version` (the message names the other
+    change) and ServiceError when a value is refused; in both cases nothing is written.
+    On a real change: version + 1, updated_at/by, and one audit event {field: [before, after]}.
+    """
+    require(principal, Permission.EDIT_BUDGET)
+    line = _get_line(session, line_id, for_update=True)
+    fy_row = _fiscal_year(session, line)
+    labels = FiscalYear(fy_row.end_year, fy_row.start_month).month_labels()
+    if line.version != expected_version:
+        raise Conflict(_conflict_message(session, line, expected_version, labels))
+    before = _values(session, line)
+    parsed, ids = _parse_changes(session, changes, labels, before)
+    after = {**before, **parsed}
+    diff = audit.changed_fields(before, after)
+    if not diff:
+        return line
+    for name in diff:
+        if name in MASTER_FIELDS:
+            setattr(line, f"{name}_id", ids[f"{name}_id"])
+        else:
+            setattr(line, name, after[name])
+    line.version += 1
+    line.updated_at = utcnow()
+    line.updated_by = principal.actor
+    session.add(line)
+    session.flush()
+    audit.record(session, principal, action="update", entity="budget_line", entity_id=line.id, changes=diff)
+    return line
+
+
+def add_note(session: Session, principal: Principal, line_id: int, *, body: str) -> BudgetNote:
+    """Add a note to a line (audited as a new budget_note)."""
+    require(principal, Permission.EDIT_BUDGET)
+    line = _get_line(session, line_id)
+    assert line.id is not None
+    text = (body or "").strip()
+    if not text:
+        raise ServiceError("Write the note first.")
+    if len(text) > NOTE_MAX_CHARS:
+        raise ServiceError(f"A note has at most {NOTE_MAX_CHARS} characters ({len(text)} given).")
+    note = BudgetNote(budget_line_id=line.id, body=text, author=principal.actor)
+    session.add(note)
+    session.flush()
+    audit.record(
+        session,
+        principal,
+        action="create",
+        entity="budget_note",
+        entity_id=note.id,
+        changes={"budget_line_id": [None, line.id], "uid": [None, line.uid], "body": [None, text]},
+    )
+    return note

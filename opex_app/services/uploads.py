@@ -1,0 +1,48 @@
+"""Uploaded files waiting for an import: kept on disk under data/uploads, named by a random id."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from pathlib import Path
+
+from opex_app.services.errors import ServiceError
+from opex_app.settings import get_settings
+
+_ID = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+ALLOWED_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
+
+
+def upload_dir() -> Path:
+    path = get_settings().data_dir / "uploads"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def save_upload(file_name: str, data: bytes) -> str:
+    """Store an upload; return its id. Refuses files over the size limit and unknown kinds."""
+    limit = get_settings().upload_max_bytes
+    if len(data) > limit:
+        raise ServiceError(f"{file_name} is {len(data) / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB")
+    suffix = Path(file_name).suffix.lower()
+    if suffix not in ALLOWED_SUFFIXES:
+        raise ServiceError(f"{file_name} is not an Excel workbook (.xlsx expected)")
+    upload_id = secrets.token_urlsafe(24)
+    (upload_dir() / f"{upload_id}{suffix}").write_bytes(data)
+    return upload_id
+
+
+def upload_path(upload_id: str) -> Path:
+    if not _ID.match(upload_id):
+        raise ServiceError("unknown upload")
+    matches = list(upload_dir().glob(f"{upload_id}.*"))
+    if not matches:
+        raise ServiceError("the uploaded file is gone; upload it again")
+    return matches[0]
+
+
+def discard_upload(upload_id: str) -> None:
+    try:
+        upload_path(upload_id).unlink(missing_ok=True)
+    except ServiceError:
+        pass

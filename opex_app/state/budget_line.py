@@ -1,0 +1,257 @@
+"""Budget line detail state: attributes, budget vs committed vs actual by month, notes, history, and the
+monthly editor with optimistic locking.
+
+The editor's inputs are uncontrolled (no event per keystroke); `form` holds what they start from
+and `form_key` remounts them when that changes. Only the fields the user changed against the
+values the editor was opened with (`_base`) are sent, so a re-save after a conflict applies the
+user's edits on top of the other person's without reverting what the user did not touch.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from opex_app.auth.permissions import Permission
+from opex_app.db import read_session, transaction
+from opex_app.domain.money import format_indian
+from opex_app.services import budget_lines, masters
+from opex_app.services.budget_lines import EDITABLE_FIELDS, FIELD_LABELS, LineDetail
+from opex_app.services.errors import Conflict, NotFound, ServiceError
+from opex_app.state.base import AppState
+from opex_app.state.guard import current_principal, guarded
+
+ATTRIBUTE_FIELDS = ("description", "parent_uid", "tower", "budget_head", "cost_centre", "vendor", "entity")
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return format_indian(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _when(at: datetime | None) -> str:
+    return at.strftime("%d-%b-%Y %H:%M") if at else ""
+
+
+def _figure(value: Decimal) -> str:
+    return "–" if value == 0 else format_indian(value)
+
+
+def _figure_rows(detail: LineDetail) -> list[dict[str, str]]:
+    """One row per fiscal month, then the unphased commitments, then the totals."""
+    rows = [
+        {
+            "kind": "month",
+            "label": label,
+            "budget": _figure(b),
+            "committed": _figure(c),
+            "actual": _figure(a),
+            "available": _figure(v),
+        }
+        for label, b, c, a, v in zip(
+            detail.month_labels, detail.budget, detail.committed, detail.actual, detail.available, strict=True
+        )
+    ]
+    if detail.committed_unphased:
+        rows.append(
+            {
+                "kind": "extra",
+                "label": "Unphased",
+                "budget": "",
+                "committed": _figure(detail.committed_unphased),
+                "actual": "",
+                "available": _figure(-detail.committed_unphased),
+            }
+        )
+    rows.append(
+        {
+            "kind": "total",
+            "label": "Total",
+            "budget": format_indian(detail.budget_total),
+            "committed": format_indian(detail.committed_total),
+            "actual": format_indian(detail.actual_total),
+            "available": format_indian(detail.available_total),
+        }
+    )
+    return rows
+
+
+class BudgetLineState(AppState):
+    line_ref: int = 0
+    not_found: str = ""
+    uid: str = ""
+    fy_name: str = ""
+    version: int = 0
+    attributes: list[dict[str, str]] = []  # [{label, value}]
+    month_labels: list[str] = [""] * 12
+    figure_rows: list[dict[str, str]] = []  # per month (then unphased, total): budget, committed, actual, available
+    notes: list[dict[str, str]] = []
+    history: list[dict[str, str]] = []
+    # The editor.
+    editing: bool = False
+    form: dict[str, str] = {}
+    form_key: int = 0
+    saved_hints: dict[str, str] = {}  # after a conflict: the saved value of each field the user changed
+    edit_error: str = ""
+    conflict: str = ""
+    saved_message: str = ""
+    # Notes.
+    note_error: str = ""
+    note_key: int = 0
+    # The editor's choices.
+    tower_names: list[str] = []
+    head_names: list[str] = []
+    cost_centre_names: list[str] = []
+    vendor_names: list[str] = []
+    entity_names: list[str] = []
+
+    _saved: dict[str, str] = {}  # the line's saved editable values, as the inputs show them
+    _base: dict[str, str] = {}  # the values the open editor started from
+    _edit_version: int = 0  # the version the open editor started from
+
+    def _line_id_from_url(self) -> int | None:
+        last = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
+        return int(last) if last.isdigit() else None
+
+    def _show(self, detail: LineDetail) -> None:
+        self.not_found = ""
+        self.line_ref = detail.id
+        self.uid = detail.uid
+        self.fy_name = detail.fiscal_year
+        self.version = detail.version
+        self.month_labels = detail.month_labels
+        self._saved = {name: _text(detail.values[name]) for name in EDITABLE_FIELDS}
+        values = self._saved
+        self.attributes = [
+            {"label": "Fiscal year", "value": detail.fiscal_year},
+            *[{"label": FIELD_LABELS[name], "value": values[name] or "—"} for name in ATTRIBUTE_FIELDS],
+            {"label": "Currency", "value": values["currency_code"] or "—"},
+            {
+                "label": "Service period",
+                "value": f"{values['service_start'] or '…'} to {values['service_end'] or '…'}"
+                if values["service_start"] or values["service_end"]
+                else "—",
+            },
+            {"label": "Remarks", "value": values["remarks"] or "—"},
+            {"label": "Version", "value": str(detail.version)},
+            {"label": "Created", "value": f"{_when(detail.created_at)} by {detail.created_by}"},
+            {
+                "label": "Last saved",
+                "value": f"{_when(detail.updated_at)} by {detail.updated_by}" if detail.updated_at else "—",
+            },
+        ]
+        self.figure_rows = _figure_rows(detail)
+        self.notes = [{"author": n.author, "at": _when(n.at), "body": n.body} for n in detail.notes]
+        self.history = [
+            {
+                "at": _when(h.at),
+                "actor": h.actor,
+                "action": h.action,
+                "changes": "\n".join(f"{c.label}: {c.before} → {c.after}" for c in h.changes),
+            }
+            for h in reversed(detail.history)
+        ]
+
+    def _reload(self) -> bool:
+        """Read the line again (and the editor's choices); False (with a message) when it is gone."""
+        line_id = self._line_id_from_url()
+        try:
+            if line_id is None:
+                raise NotFound("There is no such budget line.")
+            with read_session() as session:
+                detail = budget_lines.get_line_detail(session, current_principal(), line_id)
+                self.tower_names = masters.names(session, "tower")
+                self.head_names = masters.names(session, "budget_head")
+                self.cost_centre_names = masters.names(session, "cost_centre")
+                self.vendor_names = masters.names(session, "vendor")
+                self.entity_names = masters.names(session, "entity")
+        except NotFound as exc:
+            self.not_found = str(exc)
+            self.uid = ""
+            self.line_ref = 0
+            self.editing = False
+            return False
+        self._show(detail)
+        return True
+
+    @guarded(Permission.VIEW_DASHBOARDS)
+    def load(self) -> None:
+        """on_load: the line named in the URL; a fresh page starts with the editor closed."""
+        self.editing = False
+        self.edit_error = self.conflict = self.saved_message = self.note_error = ""
+        self.saved_hints = {}
+        self._reload()
+
+    @guarded(Permission.EDIT_BUDGET)
+    def start_edit(self) -> None:
+        if not self._reload():
+            return
+        self._base = dict(self._saved)
+        self._edit_version = self.version
+        self.form = dict(self._saved)
+        self.saved_hints = {}
+        self.form_key += 1
+        self.editing = True
+        self.edit_error = self.conflict = self.saved_message = ""
+
+    @guarded(Permission.EDIT_BUDGET)
+    def cancel_edit(self) -> None:
+        self.editing = False
+        self.edit_error = self.conflict = ""
+        self.saved_hints = {}
+
+    @guarded(Permission.EDIT_BUDGET)
+    def save(self, form_data: dict[str, Any]) -> None:
+        submitted = {name: str(form_data.get(name, "")).strip() for name in EDITABLE_FIELDS if name in form_data}
+        changes = {name: value for name, value in submitted.items() if value != self._base.get(name, "")}
+        self.edit_error = self.saved_message = ""
+        self.form = {**self.form, **submitted}  # what the user typed survives any re-render
+        if not changes:
+            self.conflict = ""
+            self.saved_message = "Nothing changed."
+            return
+        try:
+            with transaction() as session:
+                line = budget_lines.update_line(
+                    session, current_principal(), self.line_ref, expected_version=self._edit_version, changes=changes
+                )
+                new_version = line.version
+        except Conflict as exc:
+            if not self._reload():
+                return
+            # Keep the user's edits; everything else now starts from the saved values.
+            self._base = dict(self._saved)
+            self._edit_version = self.version
+            self.form = {name: changes.get(name, self._saved[name]) for name in EDITABLE_FIELDS}
+            self.saved_hints = {
+                name: (self._saved[name] or "(empty)") if name in changes else "" for name in EDITABLE_FIELDS
+            }
+            self.form_key += 1
+            self.conflict = str(exc)
+            return
+        except ServiceError as exc:
+            self.edit_error = str(exc)
+            return
+        self._reload()
+        self.editing = False
+        self.conflict = ""
+        self.saved_hints = {}
+        self.saved_message = f"Saved: {self.uid} is now at version {new_version}."
+
+    @guarded(Permission.EDIT_BUDGET)
+    def add_note(self, form_data: dict[str, Any]) -> None:
+        self.note_error = ""
+        try:
+            with transaction() as session:
+                budget_lines.add_note(session, current_principal(), self.line_ref, body=str(form_data.get("body", "")))
+        except ServiceError as exc:
+            self.note_error = str(exc)
+            return
+        self.note_key += 1
+        self._reload()

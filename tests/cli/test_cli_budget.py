@@ -1,0 +1,98 @@
+"""`import budget` and `export budget` as scripts use them: JSON contract, exit codes, round trip."""
+
+from __future__ import annotations
+
+import json
+import uuid
+import zipfile
+from pathlib import Path
+
+from tests.domain.workbooks import write_workbook
+
+JSON_FIELDS = [
+    "status",
+    "fiscal_year",
+    "rows_total",
+    "rows_accepted",
+    "rows_rejected",
+    "lines_created",
+    "lines_updated",
+    "lines_unchanged",
+    "masters_created",
+    "errors",
+]
+ERROR_FIELDS = {"sheet", "cell", "row", "column", "value", "message"}
+
+
+def _workbook(
+    tmp_path: Path, prefix: str, rows: list[list[object]], headers: list[str] | None = None, name: str = "in.xlsx"
+) -> Path:
+    months = headers or ["Apr-27", "May-27", "Jun-27"]  # FY28: no other test writes it
+    data = [["Budget FY28"], [], ["UID", "Description", "Tower", *months, "Total"]]
+    data += [[uid and f"{prefix}-{uid}", desc, "CLI Tower", *amounts] for uid, desc, *amounts in rows]
+    return write_workbook(tmp_path / name, data, sheet="Plan")
+
+
+def test_json_contract_and_round_trip(run_cli, tmp_path: Path) -> None:
+    prefix = uuid.uuid4().hex[:6]
+    src = _workbook(
+        tmp_path,
+        prefix,
+        [
+            ["1", "Licences", "1,000.00", "(200)", "-", 800],
+            ["2", "=not a formula", 5, 5, 5, 15],
+            [None, "Grand Total", 1005, -195, 5, 815],
+        ],
+    )
+    dry = run_cli("import", "budget", str(src), "--dry-run", "--json")
+    assert dry.returncode == 0, dry.stderr
+    payload = json.loads(dry.stdout)  # stdout holds exactly one JSON object
+    assert list(payload) == JSON_FIELDS
+    assert payload["status"] == "dry-run" and payload["fiscal_year"] == "FY28"
+    assert payload["rows_total"] == 2 and payload["rows_accepted"] + payload["rows_rejected"] == payload["rows_total"]
+
+    done = run_cli("import", "budget", str(src), "--fy", "FY28", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["lines_created"] == 2
+
+    out = tmp_path / "out.xlsx"
+    exported = run_cli("export", "budget", str(out), "--fy", "FY28")
+    assert exported.returncode == 0, exported.stderr
+    with zipfile.ZipFile(out) as archive:
+        assert "xl/worksheets/sheet1.xml" in archive.namelist()
+    again = run_cli("import", "budget", str(out), "--json")
+    result = json.loads(again.stdout)
+    assert again.returncode == 0 and result["lines_updated"] == 0 and result["lines_created"] == 0
+    assert result["lines_unchanged"] >= 2
+
+
+def test_rejected_file_exits_1_with_cell_errors(run_cli, tmp_path: Path) -> None:
+    prefix = uuid.uuid4().hex[:6]
+    src = _workbook(tmp_path, prefix, [["1", "ok", 1, 1, 1, 3], ["2", "bad", "abc", 1, 1, 2]])
+    result = run_cli("import", "budget", str(src), "--json")
+    assert result.returncode == 1
+    payload = json.loads(result.stdout)
+    assert payload["status"] == "rejected" and payload["lines_created"] == 0
+    cells = {(e["sheet"], e["cell"]) for e in payload["errors"]}
+    assert ("Plan", "D5") in cells  # 'abc' under Apr-27
+    assert all(set(e) == ERROR_FIELDS for e in payload["errors"])
+    human = run_cli("import", "budget", str(src))
+    assert human.returncode == 1 and "Plan!D5" in human.stdout
+
+
+def test_fy_mismatch_is_refused_and_unreadable_exits_2(run_cli, tmp_path: Path) -> None:
+    src = _workbook(tmp_path, "x", [["1", "ok", 1, 1, 1, 3]])
+    mismatch = run_cli("import", "budget", str(src), "--fy", "FY27", "--json")
+    assert mismatch.returncode == 1 and "FY27" in mismatch.stderr and "FY28" in mismatch.stderr
+    assert mismatch.stdout == ""
+    fake = tmp_path / "fake.xlsx"
+    fake.write_text("UID,Apr-26\n1,2\n")
+    unreadable = run_cli("import", "budget", str(fake), "--json")
+    assert (
+        unreadable.returncode == 2 and unreadable.stderr.startswith("error:") and "Traceback" not in unreadable.stderr
+    )
+    missing = run_cli("import", "budget", str(tmp_path / "nope.xlsx"))
+    assert missing.returncode == 2
+    no_years = write_workbook(tmp_path / "noyear.xlsx", [["UID", "Apr", "May"], ["N-1", 1, 2]])
+    needs_fy = run_cli("import", "budget", str(no_years), "--dry-run")
+    assert needs_fy.returncode == 1 and "--fy" in needs_fy.stderr
