@@ -14,9 +14,10 @@ from decimal import Decimal
 from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from opex_app.domain.budget_fields import MONTH_FIELDS
 from opex_app.models._types import ZERO, created_at_field, money_field, timestamp_field
 
-MONTH_COLUMNS: tuple[str, ...] = tuple(f"m{m:02d}" for m in range(1, 13))
+MONTH_COLUMNS: tuple[str, ...] = MONTH_FIELDS
 
 
 class BudgetLine(SQLModel, table=True):

@@ -23,6 +23,7 @@ from sqlmodel import Session, select
 
 from opex_app.auth.permissions import Permission, Principal, require
 from opex_app.db import psycopg_connection
+from opex_app.domain.budget_fields import DATE_FIELDS, MASTER_FIELDS
 from opex_app.domain.export import write_error_report
 from opex_app.domain.fiscal import FiscalYear
 from opex_app.domain.ingest.budget_reader import (
@@ -43,11 +44,10 @@ from opex_app.settings import get_settings
 
 log = logging.getLogger(__name__)
 
-MASTER_KINDS = ("tower", "budget_head", "cost_centre", "vendor", "entity")
-TEXT_FIELDS = ("parent_uid", "description", "currency_code", "remarks")
-DATE_FIELDS = ("service_start", "service_end")
+MASTER_KINDS = MASTER_FIELDS
+STORED_TEXT = ("parent_uid", "description", "currency_code", "remarks")  # budget_line's own text columns
 ID_FIELDS = tuple(f"{kind}_id" for kind in MASTER_KINDS)
-COMPARED = (*TEXT_FIELDS, *DATE_FIELDS, *ID_FIELDS, *MONTH_COLUMNS)
+COMPARED = (*STORED_TEXT, *DATE_FIELDS, *ID_FIELDS, *MONTH_COLUMNS)
 PREVIEW_LIMIT = 500  # changed cells / missing UIDs listed in a preview
 ERRORS_KEPT = 1000  # errors stored on a rejected batch
 
@@ -167,7 +167,7 @@ def _currency_errors(parsed: ParsedBudget, rows: pl.DataFrame, codes: set[str]) 
 def _existing_lines(session: Session, fiscal_year_id: int | None) -> pl.DataFrame:
     """Every line of the FY, as stored, read with one COPY."""
     schema: dict[str, Any] = {"id": pl.Int64, "version": pl.Int64, "uid": pl.String}
-    schema |= {c: pl.String for c in TEXT_FIELDS} | {c: pl.Date for c in DATE_FIELDS}
+    schema |= {c: pl.String for c in STORED_TEXT} | {c: pl.Date for c in DATE_FIELDS}
     schema |= {c: pl.Int64 for c in ID_FIELDS} | {c: pl.Decimal(18, 2) for c in MONTH_COLUMNS}
     if fiscal_year_id is None:
         return pl.DataFrame(schema=schema)
@@ -392,7 +392,7 @@ def _record_batch(
     return batch.id
 
 
-STAGE_COLUMNS = ("uid", *TEXT_FIELDS, *DATE_FIELDS, *ID_FIELDS, *MONTH_COLUMNS)
+STAGE_COLUMNS = ("uid", *STORED_TEXT, *DATE_FIELDS, *ID_FIELDS, *MONTH_COLUMNS)
 
 
 def _copy_in(session: Session, table: str, frame: pl.DataFrame) -> None:

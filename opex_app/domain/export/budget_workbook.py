@@ -21,6 +21,7 @@ import polars as pl
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
+from opex_app.domain.budget_fields import DATE_FIELDS, LABELS, MONTH_FIELDS, TEXT_FIELDS
 from opex_app.domain.export import styles
 from opex_app.domain.fiscal import FiscalYear
 
@@ -28,33 +29,13 @@ BUDGET_SHEET = "Budget"
 SUMMARY_SHEET = "Summary"
 INSTRUCTIONS_SHEET = "Instructions"
 LISTS_SHEET = "Lists"
-FY_TOTAL = "FY Total"
+FY_TOTAL = LABELS["total"]
 
-TEXT_COLUMNS = (
-    "uid",
-    "parent_uid",
-    "description",
-    "tower",
-    "budget_head",
-    "cost_centre",
-    "vendor",
-    "entity",
-    "currency",
-)
-TEXT_HEADERS = (
-    "UID",
-    "Parent UID",
-    "Description",
-    "Tower",
-    "Budget Head",
-    "Cost Centre",
-    "Vendor",
-    "Entity",
-    "Currency",
-)
-DATE_COLUMNS = ("service_start", "service_end")
-DATE_HEADERS = ("Service Start", "Service End")
-MONTH_COLUMNS = tuple(f"m{m:02d}" for m in range(1, 13))
+TEXT_COLUMNS = TEXT_FIELDS
+TEXT_HEADERS = tuple(LABELS[name] for name in TEXT_FIELDS)
+DATE_COLUMNS = DATE_FIELDS
+DATE_HEADERS = tuple(LABELS[name] for name in DATE_FIELDS)
+MONTH_COLUMNS = MONTH_FIELDS
 BUDGET_COLUMNS = TEXT_COLUMNS + DATE_COLUMNS + MONTH_COLUMNS
 
 # Master-data columns of the template that get a drop-down: masters key -> header.

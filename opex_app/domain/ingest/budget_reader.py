@@ -19,6 +19,7 @@ from pathlib import Path
 
 import polars as pl
 
+from opex_app.domain.budget_fields import DATE_FIELDS, MONTH_FIELDS, TEXT_FIELDS
 from opex_app.domain.fiscal import FiscalYear
 from opex_app.domain.ingest.amounts import (
     AMOUNT,
@@ -31,10 +32,7 @@ from opex_app.domain.ingest.amounts import (
     number_as_text,
 )
 from opex_app.domain.ingest.headers import (
-    DATE_FIELDS,
     FIELD_LABELS,
-    MONTH_FIELDS,
-    TEXT_FIELDS,
     TOTAL_LABEL_PATTERN,
     MonthHeader,
     header_text,

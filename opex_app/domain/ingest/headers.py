@@ -12,21 +12,10 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from opex_app.domain.budget_fields import DATE_FIELDS, TEXT_FIELDS
 from opex_app.domain.fiscal import FiscalYear, fiscal_year_for_month
 
 # Canonical fields of a budget line, in the order they appear in `ParsedBudget.rows`.
-TEXT_FIELDS = (
-    "uid",
-    "parent_uid",
-    "description",
-    "tower",
-    "budget_head",
-    "cost_centre",
-    "vendor",
-    "entity",
-    "currency",
-)
-DATE_FIELDS = ("service_start", "service_end")
 FIELDS = (*TEXT_FIELDS, *DATE_FIELDS, "remarks", "total")
 
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -47,8 +36,6 @@ ALIASES: dict[str, tuple[str, ...]] = {
 
 # How a field is named to people (errors, refusals).
 FIELD_LABELS: dict[str, str] = {field: aliases[0] for field, aliases in ALIASES.items()}
-
-MONTH_FIELDS = tuple(f"m{m:02d}" for m in range(1, 13))  # fiscal month 1 -> 'm01'
 
 
 def header_key(text: str) -> str:
