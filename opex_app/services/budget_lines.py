@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import functools
 import operator
-import re
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func
@@ -23,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from opex_app.auth.permissions import Permission, Principal, require
 from opex_app.domain.fiscal import FiscalYear
+from opex_app.domain.ingest import amounts
 from opex_app.domain.money import format_indian
 from opex_app.domain.names import clean_name, name_key
 from opex_app.models import (
@@ -86,14 +86,7 @@ FIELD_LABELS: dict[str, str] = {
     "remarks": "Remarks",
     "total": "Total",
 }
-_MAX_INTEGER_DIGITS = 16
 _CENT = Decimal("0.01")
-# 1234567.8 | 1,234,567.89 (western) | 12,34,567.89 (Indian); optional minus and rupee sign.
-_AMOUNT = re.compile(
-    r"^(?P<sign>[-−])?\s*(?:₹|rs\.?|inr)?\s*"
-    r"(?P<body>(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]{1,2}(?:,[0-9]{2})+,[0-9]{3}|[0-9]+)(?:\.[0-9]*)?|\.[0-9]+)$",
-    re.IGNORECASE,
-)
 _MAX_TEXT = {"parent_uid": 100, "description": 4000, "remarks": 4000}
 NOTE_MAX_CHARS = 4000
 
@@ -454,28 +447,18 @@ def get_line_detail(session: Session, principal: Principal, line_id: int) -> Lin
 
 
 def parse_amount(value: Any, label: str) -> Decimal:
-    """An amount typed by a person: '1,23,456.78', '1234567.8', '-500', '₹ 1,000'; empty or '-' is zero.
-
-    Rounded half away from zero to 2 decimals, like the import. Raises ServiceError naming `label`.
-    """
+    """An amount typed by a person, read by the import's rules ('1,23,456.78', '(500)', '₹ 1,000'; empty or
+    '-' is zero). Raises ServiceError naming `label`."""
     if isinstance(value, Decimal | int) and not isinstance(value, bool):
-        amount = Decimal(value)
-    else:
-        text = "" if value is None else str(value).strip()
-        if text in ("", "-", "–", "—"):
-            return ZERO
-        match = _AMOUNT.match(text.replace(" ", ""))
-        if match is None:
-            raise ServiceError(f"{label}: '{text}' is not an amount (e.g. 1,23,456.78)")
-        amount = Decimal(match.group("body").replace(",", ""))
-        if match.group("sign"):
-            amount = -amount
-    if not amount.is_finite():
-        raise ServiceError(f"{label}: '{value}' is not an amount (e.g. 1,23,456.78)")
-    amount = amount.quantize(_CENT, rounding=ROUND_HALF_UP)
-    if abs(amount) >= Decimal(10) ** _MAX_INTEGER_DIGITS:
-        raise ServiceError(f"{label}: '{value}' is too large (at most {_MAX_INTEGER_DIGITS} digits before the point)")
-    return amount
+        value = str(value)
+    try:
+        return amounts.parse_amount("" if value is None else str(value))
+    except amounts.AmountError as exc:
+        if exc.problem == amounts.TOO_LARGE:
+            raise ServiceError(
+                f"{label}: '{value}' is too large (at most {amounts.MAX_INTEGER_DIGITS} digits before the point)"
+            ) from None
+        raise ServiceError(f"{label}: '{value}' is not an amount (e.g. 1,23,456.78)") from None
 
 
 def _parse_date(value: Any, label: str) -> date | None:

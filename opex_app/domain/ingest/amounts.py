@@ -13,6 +13,7 @@ empty cell is zero.
 from __future__ import annotations
 
 import calendar
+from decimal import Decimal
 from functools import partial
 
 import polars as pl
@@ -190,3 +191,20 @@ def dates_from_text(text: pl.Series, *, day_first: bool = True) -> pl.Series:
         pl.col("value"),
         problem=pl.when(pl.col("value").is_null() & (t != "").fill_null(False)).then(pl.lit(NOT_A_DATE)),
     ).to_struct(text.name)
+
+
+class AmountError(ValueError):
+    """One typed amount that is not an amount; `problem` is NOT_AN_AMOUNT or TOO_LARGE."""
+
+    def __init__(self, text: str, problem: str) -> None:
+        super().__init__(f"'{text}' is {'too large' if problem == TOO_LARGE else 'not an amount'}")
+        self.problem = problem
+
+
+def parse_amount(text: str) -> Decimal:
+    """One amount typed by a person, read by exactly the rules of the import; raises AmountError."""
+    parsed = amounts_from_text(pl.Series([text], dtype=pl.String)).struct.unnest().row(0, named=True)
+    if parsed["problem"] is not None:
+        raise AmountError(text, parsed["problem"])
+    value: Decimal | None = parsed["value"]
+    return value if value is not None else Decimal("0.00")
