@@ -44,7 +44,9 @@ test: setup lint typecheck
 	$(VENV)/bin/pytest
 
 bench: setup
-	$(PY) tests/benchmarks/run_all.py
+	$(PY) tests/benchmarks/bench_import.py
+	$(PY) tests/benchmarks/bench_export.py
+	$(PY) tests/benchmarks/bench_month_layout.py
 
 stop-db:
 	$(PY) -m opex_app.cli db stop-embedded

@@ -40,10 +40,11 @@ def _print_human(result) -> None:
 
 
 def _cmd_import_budget(args: argparse.Namespace) -> int:
-    from opex_app.auth.permissions import cli_principal
+    from concurrent.futures import ThreadPoolExecutor
+
     from opex_app.cli_common import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, CliError
-    from opex_app.db import transaction
-    from opex_app.services.budget_import import ImportOptions, WorkbookRefused, WorkbookUnreadable, import_budget
+    from opex_app.domain.ingest.budget_reader import WorkbookRefused, WorkbookUnreadable
+    from opex_app.services.import_reading import read_budget_file
 
     path = Path(args.file)
     if not path.is_file():
@@ -52,12 +53,21 @@ def _cmd_import_budget(args: argparse.Namespace) -> int:
         fy = _fy(args.fy)
     except ValueError as exc:
         raise CliError(str(exc), EXIT_USAGE) from None
-    options = ImportOptions(
-        fiscal_year=fy, dry_run=args.dry_run, skip_invalid=args.skip_invalid, strict_masters=args.strict_masters
-    )
+    data = path.read_bytes()
     try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            # Parse the workbook while the database layer is being imported (a large file takes seconds).
+            reading = pool.submit(read_budget_file, data, file_name=path.name, fiscal_year=fy)
+            from opex_app.auth.permissions import cli_principal
+            from opex_app.db import transaction
+            from opex_app.services.budget_import import ImportOptions, import_budget
+
+            options = ImportOptions(
+                fiscal_year=fy, dry_run=args.dry_run, skip_invalid=args.skip_invalid, strict_masters=args.strict_masters
+            )
+            parsed = reading.result()
         with transaction() as session:
-            result = import_budget(session, cli_principal(), path, file_name=path.name, options=options)
+            result = import_budget(session, cli_principal(), data, file_name=path.name, options=options, parsed=parsed)
     except WorkbookUnreadable as exc:
         raise CliError(f"{path.name}: {exc}", EXIT_USAGE) from None
     except WorkbookRefused as exc:

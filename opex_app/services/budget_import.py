@@ -13,6 +13,7 @@ import hashlib
 import io
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,21 +27,14 @@ from opex_app.db import psycopg_connection
 from opex_app.domain.budget_fields import DATE_FIELDS, MASTER_FIELDS
 from opex_app.domain.export import write_error_report
 from opex_app.domain.fiscal import FiscalYear
-from opex_app.domain.ingest.budget_reader import (
-    CellError,
-    ParsedBudget,
-    ReadLimits,
-    WorkbookRefused,
-    WorkbookUnreadable,
-    read_budget_workbook,
-)
+from opex_app.domain.ingest.budget_reader import CellError, ParsedBudget, WorkbookRefused, WorkbookUnreadable
 from opex_app.domain.names import name_key
 from opex_app.models import MONTH_COLUMNS, Currency, FiscalYearRow, ImportBatch
 from opex_app.models._types import utcnow
 from opex_app.services import audit, downloads, masters
 from opex_app.services.audit import current_request_id
 from opex_app.services.fiscal_years import ensure_fiscal_year
-from opex_app.settings import get_settings
+from opex_app.services.import_reading import read_budget_file
 
 log = logging.getLogger(__name__)
 
@@ -115,13 +109,6 @@ class ImportResult:
                 for e in self.errors
             ],
         }
-
-
-def _limits() -> ReadLimits:
-    settings = get_settings()
-    return ReadLimits(
-        max_file_bytes=settings.upload_max_bytes, max_uncompressed_bytes=settings.upload_max_uncompressed_bytes
-    )
 
 
 def _master_errors(
@@ -247,25 +234,29 @@ def import_budget(
     *,
     file_name: str,
     options: ImportOptions = ImportOptions(),
+    parsed: ParsedBudget | None = None,
 ) -> ImportResult:
     """Validate and (unless dry-run or rejected) commit a budget workbook. Raises WorkbookUnreadable or
     WorkbookRefused when the file as a whole cannot be taken; otherwise returns the result to show."""
     require(principal, Permission.IMPORT)
     started = time.perf_counter()
-    settings = get_settings()
     data = source.read_bytes() if isinstance(source, Path) else source
-    parsed = read_budget_workbook(
-        data,
-        fiscal_year=options.fiscal_year,
-        fy_start_month=settings.fy_start_month,
-        day_first=settings.day_first_dates,
-        limits=_limits(),
-        file_name=file_name,
-    )
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # The workbook is parsed in a thread while this one reads what the checks compare it with.
+        reading = (
+            None
+            if parsed
+            else pool.submit(read_budget_file, data, file_name=file_name, fiscal_year=options.fiscal_year)
+        )
+        known = {kind: masters.name_index(session, kind) for kind in MASTER_KINDS}
+        codes = set(session.exec(select(Currency.code)))
+        guessed_fy = options.fiscal_year
+        existing = _existing_lines(session, _fiscal_year_id(session, guessed_fy)) if guessed_fy else None
+        parsed = parsed or reading.result()  # type: ignore[union-attr]
     fy = parsed.fiscal_year
+    if existing is None or guessed_fy != fy:
+        existing = _existing_lines(session, _fiscal_year_id(session, fy))
     rows = parsed.rows
-    known = {kind: masters.name_index(session, kind) for kind in MASTER_KINDS}
-    codes = set(session.exec(select(Currency.code)))
     extra_errors = _currency_errors(parsed, rows, codes)
     master_errors, new_masters = _master_errors(parsed, rows.filter(pl.col("valid")), known, options.strict_masters)
     extra_errors += master_errors
@@ -286,8 +277,6 @@ def import_budget(
         sheet=parsed.sheet,
         masters_created=sum(len(v) for v in new_masters.values()),
     )
-    fy_row = session.exec(select(FiscalYearRow).where(FiscalYearRow.end_year == fy.end_year)).first()
-    existing = _existing_lines(session, fy_row.id if fy_row else None)
     incoming = _incoming(accepted, known)
     new, changed, unchanged = _diff(incoming, existing)
     result.changes = _cell_changes(changed, fy, {kind: masters.names_by_id(session, kind) for kind in MASTER_KINDS})
@@ -343,6 +332,10 @@ def error_report_download(principal: Principal, errors: list[dict[str, Any]], so
     with downloads.issue(f"{stem}-errors.xlsx") as ticket:
         write_error_report(ticket.path, errors, title=f"Errors found in {Path(source_name).name}")
     return ticket
+
+
+def _fiscal_year_id(session: Session, fy: FiscalYear) -> int | None:
+    return session.exec(select(FiscalYearRow.id).where(FiscalYearRow.end_year == fy.end_year)).first()
 
 
 def _summary_message(result: ImportResult, rejected: bool) -> str:
