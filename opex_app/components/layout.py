@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import reflex as rx
 
+from opex_app.auth.permissions import Permission
 from opex_app.state.base import AppState
 
 ACCENT = "teal"
@@ -71,8 +73,27 @@ def sidebar() -> rx.Component:
     )
 
 
+def _menu_entry(item: NavItem) -> rx.Component:
+    entry = rx.menu.item(
+        rx.hstack(rx.icon(item.icon, size=14), item.label, align="center"), on_click=rx.redirect(item.route)
+    )
+    return entry if item.visible is True else rx.cond(item.visible, entry)
+
+
+def compact_nav() -> rx.Component:
+    """The sidebar's areas as a menu, for screens too narrow for the sidebar (tablets, phones)."""
+    return rx.box(
+        rx.menu.root(
+            rx.menu.trigger(rx.icon_button(rx.icon("menu"), variant="ghost", size="2", aria_label="Menu")),
+            rx.menu.content(*[_menu_entry(item) for item in nav_items()]),
+        ),
+        display=["block", "block", "none"],
+    )
+
+
 def header(title: str) -> rx.Component:
     return rx.hstack(
+        compact_nav(),
         rx.heading(title, size="5"),
         rx.spacer(),
         rx.vstack(
@@ -114,14 +135,30 @@ def shell(title: str, content: rx.Component) -> rx.Component:
     )
 
 
+def _not_allowed() -> rx.Component:
+    return rx.callout(
+        "Your role does not allow this page. Ask an administrator if you need it.",
+        icon="lock",
+        color_scheme="amber",
+        data_testid="not-allowed",
+    )
+
+
 def app_page(
-    route: str, title: str, *, on_load: list | None = None
+    route: str, title: str, *, on_load: list | None = None, permission: Permission | None = None
 ) -> Callable[[Callable[[], rx.Component]], Callable[[], rx.Component]]:
-    """Register a page behind the login, wrapped in the shell. `on_load` runs after the login check."""
+    """Register a page behind the login, wrapped in the shell. `on_load` runs after the login check.
+
+    With `permission`, users without it see a short explanation instead of the page (the handlers behind
+    the page check it again on the server: this is only what the user sees)."""
 
     def decorate(body: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
         def page() -> rx.Component:
-            return rx.cond(AppState.is_logged_in, shell(title, body()), rx.center(rx.spinner(), height="100vh"))
+            content = body()
+            if permission is not None:
+                granted: Any = AppState.permissions  # a Var of the user's permission names
+                content = rx.cond(granted.contains(permission.value), content, _not_allowed())
+            return rx.cond(AppState.is_logged_in, shell(title, content), rx.center(rx.spinner(), height="100vh"))
 
         page.__name__ = body.__name__
         rx.page(route=route, title=f"{title} · OPEX Manager", on_load=[AppState.check_login, *(on_load or [])])(page)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from opex_app.auth.permissions import Permission
 from opex_app.components.cards import data_table
 from opex_app.components.layout import app_page
 from opex_app.state.admin import AuditState
@@ -18,7 +19,7 @@ COLUMNS = [
 ]
 
 
-@app_page("/admin/audit", "Audit trail", on_load=[AuditState.load])
+@app_page("/admin/audit", "Audit trail", on_load=[AuditState.load], permission=Permission.VIEW_AUDIT)
 def audit_page() -> rx.Component:
     return rx.vstack(
         rx.form(

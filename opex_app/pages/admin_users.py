@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from opex_app.auth.permissions import Permission
 from opex_app.components.cards import data_table
 from opex_app.components.layout import app_page
 from opex_app.state.admin import UsersState
@@ -38,7 +39,7 @@ def _add_form() -> rx.Component:
     )
 
 
-@app_page("/admin/users", "Users", on_load=[UsersState.load])
+@app_page("/admin/users", "Users", on_load=[UsersState.load], permission=Permission.MANAGE_USERS)
 def users_page() -> rx.Component:
     return rx.vstack(
         rx.card(rx.vstack(rx.heading("Add a colleague", size="3"), _add_form(), spacing="2"), width="100%"),

@@ -6,6 +6,7 @@ from typing import Any
 
 import reflex as rx
 
+from opex_app.auth.permissions import Permission
 from opex_app.components.cards import data_table, kpi_card
 from opex_app.components.downloads import template_button
 from opex_app.components.layout import ACCENT, app_page
@@ -85,7 +86,15 @@ def _controls() -> rx.Component:
 def _status() -> rx.Component:
     return rx.vstack(
         rx.cond(S.phase == "uploading", rx.progress(value=S.upload_progress, width="100%")),
-        rx.cond(S.busy, rx.hstack(rx.spinner(), rx.text(S.message), align="center")),
+        rx.cond(
+            S.busy & (S.phase != "uploading"),
+            rx.vstack(
+                rx.hstack(rx.spinner(), rx.text(S.message), align="center"),
+                rx.progress(width="100%"),
+                width="100%",
+                data_testid="import-busy",
+            ),
+        ),
         rx.cond(
             ~S.busy & (S.message != ""),
             rx.callout(
@@ -192,7 +201,7 @@ def _changes() -> rx.Component:
     )
 
 
-@app_page("/import", "Import budget")
+@app_page("/import", "Import budget", permission=Permission.IMPORT)
 def import_page() -> rx.Component:
     return rx.vstack(
         _controls(),
