@@ -30,7 +30,7 @@ run: setup
 	$(PY) -m opex_app.cli db upgrade
 	$(PY) -m opex_app.cli demo-data
 	$(PY) -m opex_app.cli bootstrap-admin
-	@echo "OPEX Manager starting at http://localhost:$${OPEX_PORT:-3000} (log in with the admin above)"
+	@echo "OPEX Manager starting at http://localhost:$${OPEX_PORT:-3000} (first run: log in with the admin printed above)"
 	$(VENV)/bin/reflex run --env prod
 
 lint: setup

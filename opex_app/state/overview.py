@@ -60,10 +60,11 @@ class OverviewState(AppState):
             fig.add_bar(name=name, x=towers, y=[float(v) for v in values])
         fig.update_layout(
             barmode="group",
-            margin={"l": 40, "r": 10, "t": 10, "b": 40},
-            height=340,
-            legend={"orientation": "h"},
-            template="plotly_white",
+            margin={"l": 40, "r": 10, "t": 30, "b": 10},
+            height=360,
+            legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0},
+            xaxis={"automargin": True},
+            yaxis={"title": "INR"},
         )
         self.figure = fig
 
