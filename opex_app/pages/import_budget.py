@@ -201,7 +201,7 @@ def _changes() -> rx.Component:
     )
 
 
-@app_page("/import", "Import budget", permission=Permission.IMPORT)
+@app_page("/import", "Import budget", on_load=[S.prepare], permission=Permission.IMPORT)
 def import_page() -> rx.Component:
     return rx.vstack(
         _controls(),

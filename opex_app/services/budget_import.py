@@ -280,7 +280,8 @@ def import_budget(
     incoming = _incoming(accepted, known)
     new, changed, unchanged = _diff(incoming, existing)
     result.changes = _cell_changes(changed, fy, {kind: masters.names_by_id(session, kind) for kind in MASTER_KINDS})
-    missing = existing.filter(~pl.col("uid").is_in(incoming["uid"].implode())).get_column("uid").sort()
+    in_file = rows.get_column("uid").drop_nulls().implode()  # every UID of the file, valid row or not
+    missing = existing.filter(~pl.col("uid").is_in(in_file)).get_column("uid").sort()
     result.missing_count = missing.len()
     result.missing_uids = missing.head(PREVIEW_LIMIT).to_list()
     result.lines_created, result.lines_updated, result.lines_unchanged = new.height, changed.height, unchanged.height

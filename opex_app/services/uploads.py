@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from pathlib import Path
 
 from opex_app.services.errors import ServiceError
@@ -11,6 +12,7 @@ from opex_app.settings import get_settings
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 ALLOWED_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
+ABANDONED_AFTER_SECONDS = 24 * 3600  # an upload never committed nor discarded is removed after a day
 
 
 def upload_dir() -> Path:
@@ -27,9 +29,20 @@ def save_upload(file_name: str, data: bytes) -> str:
     suffix = Path(file_name).suffix.lower()
     if suffix not in ALLOWED_SUFFIXES:
         raise ServiceError(f"{file_name} is not an Excel workbook (.xlsx expected)")
+    _sweep_abandoned()
     upload_id = secrets.token_urlsafe(24)
     (upload_dir() / f"{upload_id}{suffix}").write_bytes(data)
     return upload_id
+
+
+def _sweep_abandoned() -> None:
+    cutoff = time.time() - ABANDONED_AFTER_SECONDS
+    for path in upload_dir().iterdir():
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+        except FileNotFoundError:  # another worker removed it first
+            continue
 
 
 def upload_path(upload_id: str) -> Path:

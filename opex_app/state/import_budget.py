@@ -82,6 +82,13 @@ class ImportBudgetState(AppState):
         return (not has_errors) or (self.skip_invalid and self.summary.get("rows_accepted", "0") != "0")
 
     @guarded(Permission.IMPORT)
+    def prepare(self) -> None:
+        """on_load: the FY choices around today (the app may run across a year end)."""
+        self.fy_choices = _fy_choices()
+        if self.fy_name not in self.fy_choices:
+            self.fy_name = self.fy_choices[1]
+
+    @guarded(Permission.IMPORT)
     def pick_fy(self, name: str) -> None:
         self.fy_name = name
 
