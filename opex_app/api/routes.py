@@ -17,8 +17,6 @@ GONE = "This download link is unknown, expired or already used. Export again."
 
 
 async def health(request: Request) -> JSONResponse:
-    import asyncio
-
     from opex_app.db import get_engine
 
     def ping() -> bool:
