@@ -93,6 +93,23 @@ def _cmd_export_budget(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_export_template(args: argparse.Namespace) -> int:
+    from opex_app.auth.permissions import cli_principal
+    from opex_app.cli_common import EXIT_OK, EXIT_USAGE, CliError
+    from opex_app.db import read_session
+    from opex_app.services.budget_export import template
+    from opex_app.services.fiscal_years import current_fiscal_year
+
+    try:
+        fy = _fy(args.fy) or current_fiscal_year()
+    except ValueError as exc:
+        raise CliError(str(exc), EXIT_USAGE) from None
+    with read_session() as session:
+        template(session, cli_principal(), Path(args.out), fy)
+    print(f"wrote the {fy.name} import template to {args.out}", file=sys.stderr)
+    return EXIT_OK
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     imp = sub.add_parser("import", help="import a workbook")
     imp_sub = imp.add_subparsers(dest="import_kind", required=True, metavar="KIND")
@@ -116,3 +133,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     out.add_argument("--fy", help="fiscal year (default: the latest FY that has lines)")
     out.add_argument("--tower", help="only this tower")
     out.set_defaults(func=_cmd_export_budget)
+    tpl = exp_sub.add_parser("template", help="the blank import template, with drop-downs of the known masters")
+    tpl.add_argument("out", metavar="OUT.xlsx")
+    tpl.add_argument("--fy", help="fiscal year of the month headers (default: the current one)")
+    tpl.set_defaults(func=_cmd_export_template)

@@ -96,3 +96,16 @@ def test_fy_mismatch_is_refused_and_unreadable_exits_2(run_cli, tmp_path: Path) 
     no_years = write_workbook(tmp_path / "noyear.xlsx", [["UID", "Apr", "May"], ["N-1", 1, 2]])
     needs_fy = run_cli("import", "budget", str(no_years), "--dry-run")
     assert needs_fy.returncode == 1 and "--fy" in needs_fy.stderr
+
+
+def test_template_has_the_canonical_headers(run_cli, tmp_path: Path) -> None:
+    import openpyxl
+
+    out = tmp_path / "template.xlsx"
+    result = run_cli("export", "template", str(out), "--fy", "FY28")
+    assert result.returncode == 0, result.stderr
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames[0] == "Budget" and "Instructions" in book.sheetnames
+    headers = [cell.value for cell in book["Budget"][1]]
+    assert headers[:3] == ["UID", "Parent UID", "Description"]
+    assert headers[11] == "Apr-27" and headers[-1] == "FY Total"

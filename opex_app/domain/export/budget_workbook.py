@@ -21,7 +21,7 @@ import polars as pl
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
-from opex_app.domain.budget_fields import DATE_FIELDS, LABELS, MONTH_FIELDS, TEXT_FIELDS
+from opex_app.domain.budget_fields import DATE_FIELDS, LABELS, MASTER_FIELDS, MONTH_FIELDS, TEXT_FIELDS
 from opex_app.domain.export import styles
 from opex_app.domain.fiscal import FiscalYear
 
@@ -39,14 +39,7 @@ MONTH_COLUMNS = MONTH_FIELDS
 BUDGET_COLUMNS = TEXT_COLUMNS + DATE_COLUMNS + MONTH_COLUMNS
 
 # Master-data columns of the template that get a drop-down: masters key -> header.
-MASTER_HEADERS: dict[str, str] = {
-    "tower": "Tower",
-    "budget_head": "Budget Head",
-    "cost_centre": "Cost Centre",
-    "vendor": "Vendor",
-    "entity": "Entity",
-    "currency": "Currency",
-}
+MASTER_HEADERS: dict[str, str] = {name: LABELS[name] for name in (*MASTER_FIELDS, "currency")}
 TEMPLATE_ROWS = 10_000  # data-validation rows 2..10001
 
 # Sheet column positions (0-based).
