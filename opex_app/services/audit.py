@@ -9,6 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from opex_app.auth.permissions import Permission, Principal, require
@@ -96,3 +97,29 @@ def recent_events(
     if entity_id:
         stmt = stmt.where(AuditEvent.entity_id == entity_id)
     return list(session.exec(stmt))
+
+
+_CREATED_BY_IMPORT = text(
+    """
+    SELECT e.id, b.file_name, b.sha256
+    FROM audit_event e JOIN import_batch b ON b.id = e.import_batch_id
+    WHERE e.entity = 'budget_line' AND e.action = 'import' AND b.fiscal_year_id = :fy
+      AND jsonb_exists(e.changes -> 'created_uids' -> 1, :uid)
+    ORDER BY e.id
+    LIMIT 1
+    """
+)
+
+
+def import_that_created(
+    session: Session, principal: Principal, *, fiscal_year_id: int, uid: str
+) -> tuple[AuditEvent, str, str] | None:
+    """The import event (with the batch's file name and sha256) that created a budget line, if an import did.
+
+    An import records the lines it creates as one event listing their UIDs, not one event per line."""
+    require(principal, Permission.VIEW_DASHBOARDS)
+    found = session.execute(_CREATED_BY_IMPORT, {"fy": fiscal_year_id, "uid": uid}).first()
+    if found is None:
+        return None
+    event = session.get(AuditEvent, found.id)
+    return (event, found.file_name, found.sha256) if event is not None else None

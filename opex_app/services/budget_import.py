@@ -24,7 +24,7 @@ from sqlmodel import Session, select
 
 from opex_app.auth.permissions import Permission, Principal, require
 from opex_app.db import psycopg_connection
-from opex_app.domain.budget_fields import DATE_FIELDS, MASTER_FIELDS
+from opex_app.domain.budget_fields import DATE_FIELDS, LABELS, MASTER_FIELDS
 from opex_app.domain.export import write_error_report
 from opex_app.domain.fiscal import FiscalYear
 from opex_app.domain.ingest.budget_reader import CellError, ParsedBudget, WorkbookRefused, WorkbookUnreadable
@@ -204,6 +204,7 @@ def _diff(incoming: pl.DataFrame, existing: pl.DataFrame) -> tuple[pl.DataFrame,
 
 def _cell_changes(changed: pl.DataFrame, fy: FiscalYear, id_names: dict[str, dict[int, str]]) -> list[CellChange]:
     labels = dict(zip(MONTH_COLUMNS, fy.month_labels(), strict=True))
+    labels |= {c: LABELS[c.removesuffix("_id").removesuffix("_code")] for c in (*STORED_TEXT, *DATE_FIELDS, *ID_FIELDS)}
     out: list[CellChange] = []
     for row in changed.head(PREVIEW_LIMIT).iter_rows(named=True):
         for c in COMPARED:
@@ -400,6 +401,18 @@ def _copy_in(session: Session, table: str, frame: pl.DataFrame) -> None:
         copy.write(buffer.getbuffer())
 
 
+def _audited_change(column: str) -> str:
+    """SQL for one `'field', [before, after]` pair of an update's audit event (null when unchanged). Masters
+    are recorded by name under their field name ('tower'), as the editor records them."""
+    before, after, key = f"b.{column}::text", f"s.{column}::text", column
+    if column in ID_FIELDS:
+        key = column.removesuffix("_id")
+        table = str(masters.master_model(key).__tablename__)
+        before = f"(SELECT name FROM {table} WHERE id = b.{column})"
+        after = f"(SELECT name FROM {table} WHERE id = s.{column})"
+    return f"'{key}', CASE WHEN b.{column} IS DISTINCT FROM s.{column} THEN jsonb_build_array({before}, {after}) END"
+
+
 def _write(
     session: Session,
     principal: Principal,
@@ -444,10 +457,7 @@ def _write(
     )
     _copy_in(session, "budget_stage", changed.select(STAGE_COLUMNS))
     params = {"fy": fiscal_year_id, "batch": batch_id, "actor": principal.actor, "req": current_request_id()}
-    diffs = ", ".join(
-        f"'{c}', CASE WHEN b.{c} IS DISTINCT FROM s.{c} THEN jsonb_build_array(b.{c}::text, s.{c}::text) END"
-        for c in COMPARED
-    )
+    diffs = ", ".join(_audited_change(c) for c in COMPARED)
     conn.execute(
         text(f"""
         INSERT INTO audit_event (at, actor, action, entity, entity_id, changes, request_id, import_batch_id)

@@ -422,7 +422,22 @@ def get_line_detail(session: Session, principal: Principal, line_id: int) -> Lin
         .where(BudgetNote.budget_line_id == line.id)
         .order_by(col(BudgetNote.created_at).desc(), col(BudgetNote.id).desc())
     )
-    events = audit.history(session, principal, "budget_line", line.id)
+    history = [
+        HistoryEntry(e.at, e.actor, e.action, describe_changes(e.changes, labels))
+        for e in audit.history(session, principal, "budget_line", line.id)
+    ]
+    created = audit.import_that_created(session, principal, fiscal_year_id=fy_row.id or 0, uid=line.uid)
+    if created is not None:
+        event, file_name, sha256 = created
+        history.insert(
+            0,
+            HistoryEntry(
+                event.at,
+                event.actor,
+                "import",
+                [FieldChange("created from", "", f"{file_name} (sha256 {sha256[:12]}…)")],
+            ),
+        )
     return LineDetail(
         id=line.id,
         uid=line.uid,
@@ -439,7 +454,7 @@ def get_line_detail(session: Session, principal: Principal, line_id: int) -> Lin
         committed_unphased=unphased,
         actual=tuple(_actual(session, line.id)),
         notes=[NoteView(n.id or 0, n.author, n.created_at, n.body) for n in notes],
-        history=[HistoryEntry(e.at, e.actor, e.action, describe_changes(e.changes, labels)) for e in events],
+        history=history,
     )
 
 

@@ -87,12 +87,13 @@ def test_reimport_of_the_same_file_changes_nothing(session: Session, tmp_path: P
 
 def test_changed_cells_are_previewed_updated_and_audited(session: Session, tmp_path: Path) -> None:
     _import(session, _file(tmp_path, [_row("IT-1"), _row("IT-2")]))
-    changed = _row("IT-2", description="Hosting (renewed)")
+    changed = _row("IT-2", description="Hosting (renewed)", tower="Import Test Security")
     changed[6 + 4] = 1500  # Aug-26
     preview = _import(session, _file(tmp_path, [_row("IT-1"), changed], "v2.xlsx"), dry_run=True)
     assert preview.status == "dry-run" and preview.lines_updated == 1 and preview.lines_unchanged == 1
     assert {(c.uid, c.field, c.before, c.after) for c in preview.changes} == {
-        ("IT-2", "description", "Hosting", "Hosting (renewed)"),
+        ("IT-2", "Description", "Hosting", "Hosting (renewed)"),
+        ("IT-2", "Tower", TOWER, "Import Test Security"),
         ("IT-2", "Aug-40", "1000.00", "1500.00"),
     }
     assert _lines(session)["IT-2"].m05 == Decimal("1000.00")  # a dry run writes nothing
@@ -104,7 +105,11 @@ def test_changed_cells_are_previewed_updated_and_audited(session: Session, tmp_p
             AuditEvent.entity == "budget_line", AuditEvent.entity_id == str(line.id), AuditEvent.action == "update"
         )
     ).one()
-    assert event.changes == {"m05": ["1000.00", "1500.00"], "description": ["Hosting", "Hosting (renewed)"]}
+    assert event.changes == {
+        "m05": ["1000.00", "1500.00"],
+        "description": ["Hosting", "Hosting (renewed)"],
+        "tower": [TOWER, "Import Test Security"],
+    }
 
 
 def test_lines_missing_from_the_file_are_listed_and_kept(session: Session, tmp_path: Path) -> None:
@@ -200,3 +205,16 @@ def test_export_reimports_with_zero_changes(session: Session, tmp_path: Path) ->
     assert (again.lines_created, again.lines_updated, again.lines_unchanged) == (0, 0, 4)
     assert _lines(session)["IT-3"].description == "=SUM(A1:A3) is not a formula"
     assert session.exec(select(Vendor.name).where(Vendor.name_key == "+plus @vendor")).one() == "+Plus @Vendor"
+
+
+def test_line_history_names_the_import_that_created_it(session: Session, tmp_path: Path) -> None:
+    from opex_app.services.budget_lines import get_line_detail
+
+    _import(session, _file(tmp_path, [_row("IT-1")], "tracker-v1.xlsx"))
+    changed = _row("IT-1")
+    changed[6] = 2000
+    _import(session, _file(tmp_path, [changed], "tracker-v2.xlsx"))
+    detail = get_line_detail(session, cli_principal(), _lines(session)["IT-1"].id)
+    created, updated = detail.history
+    assert created.action == "import" and "tracker-v1.xlsx" in created.changes[0].after
+    assert updated.action == "update" and [(c.before, c.after) for c in updated.changes] == [("1,000.00", "2,000.00")]
