@@ -70,3 +70,19 @@ def test_demo_data_is_idempotent(run_cli) -> None:
             select(func.count()).select_from(BudgetLine).where(BudgetLine.fiscal_year_id == fy.id)
         ).one()
     assert again == lines
+
+
+def test_cli_and_services_do_not_import_reflex(run_cli) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, pkgutil, importlib, opex_app.cli, opex_app.cli_budget, opex_app.services\n"
+        "for m in pkgutil.iter_modules(opex_app.services.__path__):\n"
+        "    importlib.import_module('opex_app.services.' + m.name)\n"
+        "bad = sorted(n for n in sys.modules if n == 'reflex' or n.startswith('reflex.'))\n"
+        "print(len(bad)); assert not bad, bad\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "0"
