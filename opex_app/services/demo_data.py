@@ -12,9 +12,10 @@ from sqlmodel import Session, select
 
 from opex_app.auth.permissions import Permission, Principal, require
 from opex_app.domain.fiscal import FiscalYear
-from opex_app.models import MONTH_COLUMNS, Actual, BudgetLine, FxRate, PoLine, PoStatus, PurchaseOrder
+from opex_app.models import MONTH_COLUMNS, Actual, BudgetLine, PoLine, PoStatus, PurchaseOrder
 from opex_app.services import audit
 from opex_app.services.fiscal_years import ensure_fiscal_year
+from opex_app.services.fx import set_rate
 from opex_app.services.masters import create_missing, name_index
 
 TOWERS = {
@@ -101,14 +102,7 @@ def load_demo_data(session: Session, principal: Principal, fy: FiscalYear, today
 
     for code, history in FX.items():
         for start, rate in history:
-            session.add(
-                FxRate(
-                    currency_code=code,
-                    rate_to_base=Decimal(rate),
-                    effective_from=date.fromisoformat(start),
-                    created_by=principal.actor,
-                )
-            )
+            set_rate(session, principal, currency=code, rate=rate, effective_from=date.fromisoformat(start))
 
     lines: list[BudgetLine] = []
     tower_names = list(TOWERS)
