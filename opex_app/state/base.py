@@ -9,7 +9,7 @@ import reflex as rx
 from opex_app.auth.permissions import Permission, PermissionDenied, Principal, require
 from opex_app.db import transaction
 from opex_app.services import sessions
-from opex_app.services.audit import new_request_id
+from opex_app.services.request_ids import new_request_id
 from opex_app.state.guard import public_handler
 
 LOGIN_ROUTE = "/login"
