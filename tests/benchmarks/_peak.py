@@ -21,6 +21,15 @@ def _report() -> None:
 
 
 atexit.register(_report)
+_real_exit = os._exit
+
+
+def _report_and_exit(code: int) -> None:  # the CLI leaves with os._exit, which skips atexit
+    _report()
+    _real_exit(code)
+
+
+os._exit = _report_and_exit
 sys.path[0] = os.getcwd()  # like `python -m`: import from the working directory, not this folder
 mode, target, *rest = sys.argv[1:]
 sys.argv = [target, *rest]

@@ -29,6 +29,7 @@ from opex_app.domain.fiscal import FiscalYear  # noqa: E402
 from tests.benchmarks._common import machine, scratch_database, timed, use_database  # noqa: E402
 from tests.benchmarks.workbook_gen import write_budget_file  # noqa: E402
 
+REPEAT = int(os.environ.get("OPEX_BENCH_REPEAT", "3"))
 CACHE = Path(os.environ.get("OPEX_BENCH_DIR", tempfile.gettempdir())) / "opex-bench"
 
 
@@ -113,28 +114,38 @@ def naive_import(path: Path) -> int:
 def main(lines: int, naive_lines: int) -> None:
     big, small = workbook(lines), workbook(naive_lines)
     print(f"budget import benchmark, {machine()}")
-    t_read, frame = timed(lambda: pl.read_excel(big), repeat=2)
+    t_read, frame = timed(lambda: pl.read_excel(big), repeat=REPEAT)
     print(f"  workbook: {lines:,} lines x {frame.width} columns, {big.stat().st_size / 1e6:.1f} MB")
-    with scratch_database() as url:
-        use_database(url)
-        t_import, summary = timed(lambda: import_in_process(big))
+    t_import, summary = float("inf"), {}
+    for _ in range(REPEAT):  # best of REPEAT, each into a fresh database
+        with scratch_database() as url:
+            use_database(url)
+            elapsed, summary = timed(lambda: import_in_process(big))
+            t_import = min(t_import, elapsed)
     print(
-        f"  in process: polars.read_excel {t_read:.2f} s | import (validated, audited, committed) "
-        f"{t_import:.2f} s | ratio {t_import / t_read:.2f}x (target <= 2x); created {summary['lines_created']:,}"
+        f"  in process (best of {REPEAT}): polars.read_excel {t_read:.2f} s | import (validated, audited, "
+        f"committed) {t_import:.2f} s | ratio {t_import / t_read:.2f}x (target <= 2x); created "
+        f"{summary['lines_created']:,}"
     )
 
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     py = sys.executable
-    w_read, m_read, _ = run_measured([py, "-c", f"import polars; polars.read_excel({str(big)!r})"], env)
-    with scratch_database() as url:
-        w_cli, m_cli, out = run_measured(
-            [py, "-m", "opex_app.cli", "import", "budget", str(big), "--fy", "FY27", "--json"],
-            {**env, "DATABASE_URL": url},
-        )
-    status = json.loads(out)["status"]
+    reads = [run_measured([py, "-c", f"import polars; polars.read_excel({str(big)!r})"], env) for _ in range(REPEAT)]
+    cli_runs = []
+    for _ in range(REPEAT):
+        with scratch_database() as url:
+            cli_runs.append(
+                run_measured(
+                    [py, "-m", "opex_app.cli", "import", "budget", str(big), "--fy", "FY27", "--json"],
+                    {**env, "DATABASE_URL": url},
+                )
+            )
+    w_read, m_read = min(r[0] for r in reads), max(r[1] for r in reads)
+    w_cli, m_cli = min(r[0] for r in cli_runs), max(r[1] for r in cli_runs)
+    status = json.loads(cli_runs[-1][2])["status"]
     print(
-        f"  whole processes: read_excel {w_read:.2f} s, peak {m_read:.0f} MB | cli import {w_cli:.2f} s, "
-        f"peak {m_cli:.0f} MB ({status}) | ratio {w_cli / w_read:.2f}x (target <= 3x, peak < 600 MB)"
+        f"  whole processes (best of {REPEAT}): read_excel {w_read:.2f} s, peak {m_read:.0f} MB | cli import "
+        f"{w_cli:.2f} s, peak {m_cli:.0f} MB ({status}) | ratio {w_cli / w_read:.2f}x (target <= 3x, peak < 600 MB)"
     )
 
     with scratch_database() as url:
