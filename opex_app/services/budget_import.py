@@ -1,17 +1,16 @@
 """Import a budget workbook: validate it cell by cell, preview what it changes, then upsert it by (FY, UID)
 in one transaction with its import batch and audit events. An import never deletes a line.
 
-The write is set-based: the accepted rows are COPYed into a temporary table, then one INSERT creates the
-new lines, one INSERT..SELECT writes an audit event per changed line with its before/after values, and one
-UPDATE changes them. New lines are recorded by one audit event per batch that lists their UIDs (their
-first values are those of the stored file, whose sha256 the batch keeps).
+The write is set-based: new lines are COPYed straight into budget_line and recorded by one audit event per
+batch that lists their UIDs (their first values are those of the file, whose sha256 the batch keeps);
+changed lines are COPYed into a temporary table, from which one INSERT..SELECT writes an audit event per
+line with the before/after of each changed field, and one UPDATE changes them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -36,8 +35,6 @@ from opex_app.services.fiscal_years import ensure_fiscal_year
 from opex_app.services.import_reading import read_budget_file
 from opex_app.services.request_ids import current_request_id
 
-log = logging.getLogger(__name__)
-
 MASTER_KINDS = MASTER_FIELDS
 STORED_TEXT = ("parent_uid", "description", "currency_code", "remarks")  # budget_line's own text columns
 ID_FIELDS = tuple(f"{kind}_id" for kind in MASTER_KINDS)
@@ -45,7 +42,14 @@ COMPARED = (*STORED_TEXT, *DATE_FIELDS, *ID_FIELDS, *MONTH_COLUMNS)
 PREVIEW_LIMIT = 500  # changed cells / missing UIDs listed in a preview
 ERRORS_KEPT = 1000  # errors stored on a rejected batch
 
-__all__ = ["ImportOptions", "ImportResult", "WorkbookRefused", "WorkbookUnreadable", "import_budget"]
+__all__ = [
+    "ImportOptions",
+    "ImportResult",
+    "WorkbookRefused",
+    "WorkbookUnreadable",
+    "error_report_download",
+    "import_budget",
+]
 
 
 @dataclass(frozen=True)
