@@ -9,6 +9,7 @@ import reflex as rx
 from opex_app.components.downloads import export_button, template_button
 from opex_app.components.layout import ACCENT, app_page
 from opex_app.components.month_grid import NUMBER_CELL
+from opex_app.domain.budget_fields import LABELS
 from opex_app.models import MONTH_COLUMNS
 from opex_app.state.budget_grid import ANY, BudgetGridState
 
@@ -16,12 +17,7 @@ from opex_app.state.budget_grid import ANY, BudgetGridState
 S: Any = BudgetGridState
 
 TEXT_COLUMNS = [
-    ("uid", "UID"),
-    ("description", "Description"),
-    ("tower", "Tower"),
-    ("budget_head", "Budget head"),
-    ("cost_centre", "Cost centre"),
-    ("vendor", "Vendor"),
+    (name, LABELS[name]) for name in ("uid", "description", "tower", "budget_head", "cost_centre", "vendor")
 ]
 _TRUNCATE = {"overflow": "hidden", "text_overflow": "ellipsis", "white_space": "nowrap"}
 _WIDTHS = {"description": "14rem", "tower": "8rem", "budget_head": "8rem", "cost_centre": "8rem", "vendor": "8rem"}
@@ -51,10 +47,12 @@ def toolbar() -> rx.Component:
     s = S
     return rx.hstack(
         _filter_select("fy", "Fiscal year", s.fy_names, s.fy, any_label=None),
-        _filter_select("tower", "Tower", s.tower_names, s.tower, any_label="All towers"),
-        _filter_select("budget_head", "Budget head", s.head_names, s.budget_head, any_label="All heads"),
-        _filter_select("cost_centre", "Cost centre", s.cost_centre_names, s.cost_centre, any_label="All cost centres"),
-        _filter_select("vendor", "Vendor", s.vendor_names, s.vendor, any_label="All vendors"),
+        _filter_select("tower", LABELS["tower"], s.tower_names, s.tower, any_label="All towers"),
+        _filter_select("budget_head", LABELS["budget_head"], s.head_names, s.budget_head, any_label="All heads"),
+        _filter_select(
+            "cost_centre", LABELS["cost_centre"], s.cost_centre_names, s.cost_centre, any_label="All cost centres"
+        ),
+        _filter_select("vendor", LABELS["vendor"], s.vendor_names, s.vendor, any_label="All vendors"),
         rx.form(
             rx.hstack(
                 rx.input(

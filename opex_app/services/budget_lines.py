@@ -21,11 +21,13 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from opex_app.auth.permissions import Permission, Principal, require
+from opex_app.domain.budget_fields import LABELS
 from opex_app.domain.fiscal import FiscalYear
 from opex_app.domain.ingest import amounts
 from opex_app.domain.money import format_indian
 from opex_app.domain.names import clean_name, name_key
 from opex_app.models import (
+    MASTER_MODELS,
     MONTH_COLUMNS,
     Actual,
     AuditEvent,
@@ -34,7 +36,6 @@ from opex_app.models import (
     BudgetNote,
     CostCentre,
     Currency,
-    Entity,
     FiscalYearRow,
     MasterBase,
     PoLine,
@@ -51,13 +52,7 @@ from opex_app.services.errors import Conflict, NotFound, ServiceError
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 SORT_KEYS: frozenset[str] = frozenset(SORTABLE | set(MONTH_COLUMNS))
-MASTER_FIELDS: dict[str, type[MasterBase]] = {
-    "tower": Tower,
-    "budget_head": BudgetHead,
-    "cost_centre": CostCentre,
-    "vendor": Vendor,
-    "entity": Entity,
-}
+MASTER_FIELDS: dict[str, type[MasterBase]] = MASTER_MODELS
 GRID_MASTERS = ("tower", "budget_head", "cost_centre", "vendor")
 TEXT_FIELDS = ("description", "parent_uid", "remarks")
 DATE_FIELDS = ("service_start", "service_end")
@@ -71,21 +66,8 @@ EDITABLE_FIELDS: tuple[str, ...] = (
     "remarks",
     *MONTH_COLUMNS,
 )
-FIELD_LABELS: dict[str, str] = {
-    "uid": "UID",
-    "description": "Description",
-    "parent_uid": "Parent UID",
-    "tower": "Tower",
-    "budget_head": "Budget head",
-    "cost_centre": "Cost centre",
-    "vendor": "Vendor",
-    "entity": "Entity",
-    "currency_code": "Currency",
-    "service_start": "Service start",
-    "service_end": "Service end",
-    "remarks": "Remarks",
-    "total": "Total",
-}
+# How fields are named to people: as the export's headers name them (one name per idea).
+FIELD_LABELS: dict[str, str] = {**LABELS, "currency_code": LABELS["currency"], "total": "Total"}
 _CENT = Decimal("0.01")
 _MAX_TEXT = {"parent_uid": 100, "description": 4000, "remarks": 4000}
 NOTE_MAX_CHARS = 4000
