@@ -1,0 +1,40 @@
+"""The benchmark scripts keep working: each runs end to end on small sizes and prints its figures.
+
+(The figures themselves are for the README, not asserted: targets are met in benchmarks, not timed tests.)
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize(
+    ("script", "args", "expected"),
+    [
+        ("bench_import.py", ["300", "200"], ["in process", "whole processes", "naive openpyxl"]),
+        ("bench_export.py", ["300", "100"], ["300 lines", "peak memory"]),
+        ("bench_month_layout.py", ["2000"], ["twelve columns", "one row per month"]),
+    ],
+)
+def test_benchmark_script_runs(
+    database_url: str, tmp_path: Path, script: str, args: list[str], expected: list[str]
+) -> None:
+    env = {**os.environ, "BENCH_DATABASE_URL": database_url, "OPEX_BENCH_REPEAT": "1", "OPEX_BENCH_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "benchmarks" / script), *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    for text in expected:
+        assert text in done.stdout
