@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from opex_app.cli_common import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, CliError
+from opex_app.cli_common import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, CliError, fiscal_year_arg
 
 
 def _cmd_db_upgrade(args: argparse.Namespace) -> int:
@@ -83,13 +83,11 @@ def _cmd_bootstrap_admin(args: argparse.Namespace) -> int:
 def _cmd_demo_data(args: argparse.Namespace) -> int:
     from opex_app.auth.permissions import cli_principal
     from opex_app.db import transaction
-    from opex_app.domain.fiscal import parse_fiscal_year
     from opex_app.models._types import utcnow
     from opex_app.services.demo_data import load_demo_data
     from opex_app.services.fiscal_years import current_fiscal_year
-    from opex_app.settings import get_settings
 
-    fy = parse_fiscal_year(args.fy, get_settings().fy_start_month) if args.fy else current_fiscal_year()
+    fy = fiscal_year_arg(args.fy) or current_fiscal_year()
     with transaction() as session:
         summary = load_demo_data(session, cli_principal(), fy, utcnow().date())
     if summary.created:

@@ -8,13 +8,6 @@ import sys
 from pathlib import Path
 
 
-def _fy(text: str | None):
-    from opex_app.domain.fiscal import parse_fiscal_year
-    from opex_app.settings import get_settings
-
-    return parse_fiscal_year(text, get_settings().fy_start_month) if text else None
-
-
 def _print_human(result) -> None:
     out = sys.stdout
     print(f"{result.status}: {result.fiscal_year} from sheet '{result.sheet}'", file=out)
@@ -42,17 +35,14 @@ def _print_human(result) -> None:
 def _cmd_import_budget(args: argparse.Namespace) -> int:
     from concurrent.futures import ThreadPoolExecutor
 
-    from opex_app.cli_common import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, CliError
+    from opex_app.cli_common import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, CliError, fiscal_year_arg
     from opex_app.domain.ingest.budget_reader import WorkbookRefused, WorkbookUnreadable
     from opex_app.services.import_reading import read_budget_file
 
     path = Path(args.file)
     if not path.is_file():
         raise CliError(f"{path}: no such file", EXIT_USAGE)
-    try:
-        fy = _fy(args.fy)
-    except ValueError as exc:
-        raise CliError(str(exc), EXIT_USAGE) from None
+    fy = fiscal_year_arg(args.fy)
     data = path.read_bytes()
     try:
         with ThreadPoolExecutor(max_workers=1) as pool:
@@ -95,15 +85,12 @@ def _cmd_export_budget(args: argparse.Namespace) -> int:
 
 def _cmd_export_template(args: argparse.Namespace) -> int:
     from opex_app.auth.permissions import cli_principal
-    from opex_app.cli_common import EXIT_OK, EXIT_USAGE, CliError
+    from opex_app.cli_common import EXIT_OK, fiscal_year_arg
     from opex_app.db import read_session
     from opex_app.services.budget_export import template
     from opex_app.services.fiscal_years import current_fiscal_year
 
-    try:
-        fy = _fy(args.fy) or current_fiscal_year()
-    except ValueError as exc:
-        raise CliError(str(exc), EXIT_USAGE) from None
+    fy = fiscal_year_arg(args.fy) or current_fiscal_year()
     with read_session() as session:
         template(session, cli_principal(), Path(args.out), fy)
     print(f"wrote the {fy.name} import template to {args.out}", file=sys.stderr)

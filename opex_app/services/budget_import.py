@@ -35,9 +35,8 @@ from opex_app.services.fiscal_years import ensure_fiscal_year
 from opex_app.services.import_reading import read_budget_file
 from opex_app.services.request_ids import current_request_id
 
-MASTER_KINDS = MASTER_FIELDS
 STORED_TEXT = ("parent_uid", "description", "currency_code", "remarks")  # budget_line's own text columns
-ID_FIELDS = tuple(f"{kind}_id" for kind in MASTER_KINDS)
+ID_FIELDS = tuple(f"{kind}_id" for kind in MASTER_FIELDS)
 COMPARED = (*STORED_TEXT, *DATE_FIELDS, *ID_FIELDS, *MONTH_COLUMNS)
 PREVIEW_LIMIT = 500  # changed cells / missing UIDs listed in a preview
 ERRORS_KEPT = 1000  # errors stored on a rejected batch
@@ -121,7 +120,7 @@ def _master_errors(
     """Unknown master names: 'will be created' (or errors on their cells with strict masters)."""
     new: dict[str, list[str]] = {}
     errors: list[CellError] = []
-    for kind in MASTER_KINDS:
+    for kind in MASTER_FIELDS:
         names = rows.select(pl.col(kind).drop_nulls().unique()).to_series().to_list()
         unknown = sorted({n for n in names if name_key(n) not in known[kind]}, key=str.casefold)
         # distinct spellings of one new name ('Acme ', 'ACME') create one master
@@ -180,7 +179,7 @@ def _existing_lines(session: Session, fiscal_year_id: int | None) -> pl.DataFram
 def _incoming(rows: pl.DataFrame, ids: dict[str, dict[str, int]]) -> pl.DataFrame:
     """The accepted rows in the stored shape: master names resolved to ids (null for names still to create)."""
     exprs = []
-    for kind in MASTER_KINDS:
+    for kind in MASTER_FIELDS:
         distinct = rows.select(pl.col(kind).drop_nulls().unique()).to_series().to_list()
         mapping = {name: ids[kind].get(name_key(name)) for name in distinct}
         exprs.append(pl.col(kind).replace_strict(mapping, default=None, return_dtype=pl.Int64).alias(f"{kind}_id"))
@@ -193,7 +192,7 @@ def _incoming(rows: pl.DataFrame, ids: dict[str, dict[str, int]]) -> pl.DataFram
         "remarks",
         *DATE_FIELDS,
         *[pl.col(m).fill_null(0).cast(pl.Decimal(18, 2)) for m in MONTH_COLUMNS],
-        *MASTER_KINDS,
+        *MASTER_FIELDS,
     ).with_columns(exprs)
 
 
@@ -253,7 +252,7 @@ def import_budget(
             if parsed
             else pool.submit(read_budget_file, data, file_name=file_name, fiscal_year=options.fiscal_year)
         )
-        known = {kind: masters.name_index(session, kind) for kind in MASTER_KINDS}
+        known = {kind: masters.name_index(session, kind) for kind in MASTER_FIELDS}
         codes = set(session.exec(select(Currency.code)))
         guessed_fy = options.fiscal_year
         existing = _existing_lines(session, _fiscal_year_id(session, guessed_fy)) if guessed_fy else None
@@ -284,7 +283,7 @@ def import_budget(
     )
     incoming = _incoming(accepted, known)
     new, changed, unchanged = _diff(incoming, existing)
-    result.changes = _cell_changes(changed, fy, {kind: masters.names_by_id(session, kind) for kind in MASTER_KINDS})
+    result.changes = _cell_changes(changed, fy, {kind: masters.names_by_id(session, kind) for kind in MASTER_FIELDS})
     in_file = rows.get_column("uid").drop_nulls().implode()  # every UID of the file, valid row or not
     missing = existing.filter(~pl.col("uid").is_in(in_file)).get_column("uid").sort()
     result.missing_count = missing.len()

@@ -21,7 +21,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from opex_app.auth.permissions import Permission, Principal, require
-from opex_app.domain.budget_fields import LABELS
+from opex_app.domain.budget_fields import DATE_FIELDS, LABELS
 from opex_app.domain.fiscal import FiscalYear
 from opex_app.domain.ingest import amounts
 from opex_app.domain.money import format_indian
@@ -54,8 +54,7 @@ MAX_PAGE_SIZE = 500
 SORT_KEYS: frozenset[str] = frozenset(SORTABLE | set(MONTH_COLUMNS))
 MASTER_FIELDS: dict[str, type[MasterBase]] = MASTER_MODELS
 GRID_MASTERS = ("tower", "budget_head", "cost_centre", "vendor")
-TEXT_FIELDS = ("description", "parent_uid", "remarks")
-DATE_FIELDS = ("service_start", "service_end")
+EDITABLE_TEXT = ("description", "parent_uid", "remarks")  # free-text fields the editor changes
 # What the editor may change, in the order a form shows it.
 EDITABLE_FIELDS: tuple[str, ...] = (
     "description",
@@ -487,7 +486,7 @@ def _parse_changes(
                 parsed[name] = parse_amount(raw, label)
             elif name in DATE_FIELDS:
                 parsed[name] = _parse_date(raw, label)
-            elif name in TEXT_FIELDS:
+            elif name in EDITABLE_TEXT:
                 text = "" if raw is None else str(raw).strip()
                 if len(text) > _MAX_TEXT[name]:
                     raise ServiceError(f"{label}: at most {_MAX_TEXT[name]} characters")

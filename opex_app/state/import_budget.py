@@ -44,7 +44,7 @@ def _run_import(principal: Principal, upload_id: str, file_name: str, options: I
 
 class ImportBudgetState(AppState):
     fy_choices: list[str] = _fy_choices()
-    fy_name: str = _fy_choices()[1]
+    fy_name: str = current_fiscal_year().name
     skip_invalid: bool = False
     file_name: str = ""
     phase: str = "idle"  # idle | uploading | validating | previewed | committing | committed | rejected | failed
