@@ -45,6 +45,8 @@ test: setup lint typecheck
 
 bench: setup
 	$(PY) tests/benchmarks/bench_import.py
+	$(PY) tests/benchmarks/bench_import_long.py
+	$(PY) tests/benchmarks/bench_import_csv.py
 	$(PY) tests/benchmarks/bench_export.py
 	$(PY) tests/benchmarks/bench_month_layout.py
 

@@ -100,16 +100,6 @@ def _cmd_demo_data(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _add_import_export(sub: argparse._SubParsersAction) -> None:
-    import importlib
-
-    try:
-        cli_budget = importlib.import_module("opex_app.cli_budget")
-    except ImportError:  # the budget commands arrive with the Budgets feature
-        return
-    cli_budget.register(sub)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m opex_app.cli", description="OPEX Manager operator commands.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
@@ -142,7 +132,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--fy", help="fiscal year, e.g. FY27 (default: the current one)")
     demo.set_defaults(func=_cmd_demo_data)
 
-    _add_import_export(sub)
+    from opex_app import cli_budget, cli_import, cli_profiles
+
+    cli_import.register(sub)
+    cli_budget.register(sub)
+    cli_profiles.register(sub)
     return parser
 
 

@@ -19,6 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
     ("script", "args", "expected"),
     [
         ("bench_import.py", ["300", "200"], ["in process", "whole processes", "naive openpyxl"]),
+        ("bench_import_long.py", ["--lines", "300"], ["3,600 rows", "read_excel", "300 lines created", "ratio"]),
+        ("bench_import_csv.py", ["--lines", "300"], ["read_csv + COPY", "300 lines created", "ratio"]),
         ("bench_export.py", ["300", "100"], ["300 lines", "peak memory"]),
         ("bench_month_layout.py", ["2000"], ["twelve columns", "one row per month"]),
     ],

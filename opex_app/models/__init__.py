@@ -3,8 +3,9 @@
 from opex_app.models.actuals import Actual
 from opex_app.models.audit import AuditEvent, ImportBatch
 from opex_app.models.auth import AppUser, LoginAttempt, Role, UserRole, UserSession
-from opex_app.models.budget import MONTH_COLUMNS, BudgetLine, BudgetNote
+from opex_app.models.budget import BudgetLine, BudgetNote
 from opex_app.models.fx import FxRate
+from opex_app.models.mapping import MappingProfile
 from opex_app.models.org import (
     MASTER_MODELS,
     BudgetHead,
@@ -20,7 +21,6 @@ from opex_app.models.po import PoLine, PoStatus, PurchaseOrder
 
 __all__ = [
     "MASTER_MODELS",
-    "MONTH_COLUMNS",
     "Actual",
     "AppUser",
     "AuditEvent",
@@ -34,6 +34,7 @@ __all__ = [
     "FxRate",
     "ImportBatch",
     "LoginAttempt",
+    "MappingProfile",
     "MasterBase",
     "PoLine",
     "PoStatus",

@@ -17,8 +17,6 @@ from sqlmodel import Field, SQLModel
 from opex_app.domain.budget_fields import MONTH_FIELDS
 from opex_app.models._types import ZERO, created_at_field, money_field, timestamp_field
 
-MONTH_COLUMNS: tuple[str, ...] = MONTH_FIELDS
-
 
 class BudgetLine(SQLModel, table=True):
     __tablename__ = "budget_line"
@@ -60,7 +58,7 @@ class BudgetLine(SQLModel, table=True):
     updated_by: str | None = Field(default=None, max_length=200)
 
     def months(self) -> list[Decimal]:
-        return [getattr(self, name) or ZERO for name in MONTH_COLUMNS]
+        return [getattr(self, name) or ZERO for name in MONTH_FIELDS]
 
     @property
     def total(self) -> Decimal:

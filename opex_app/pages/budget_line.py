@@ -8,8 +8,8 @@ import reflex as rx
 
 from opex_app.components.layout import app_page
 from opex_app.components.month_grid import month_table
-from opex_app.models import MONTH_COLUMNS
-from opex_app.services.budget_lines import FIELD_LABELS
+from opex_app.domain.budget_fields import MONTH_FIELDS
+from opex_app.services.budget_lines import ATTRIBUTE_LABELS
 from opex_app.state.base import AppState
 from opex_app.state.budget_line import BudgetLineState
 
@@ -129,20 +129,20 @@ def editor() -> rx.Component:
             ),
             rx.text("Monthly budget", size="2", weight="bold"),
             rx.grid(
-                *[_month_field(i, m) for i, m in enumerate(MONTH_COLUMNS)],
+                *[_month_field(i, m) for i, m in enumerate(MONTH_FIELDS)],
                 columns=rx.breakpoints(initial="4", md="6", xl="12"),
                 spacing="2",
                 width="100%",
             ),
             rx.text("Attributes", size="2", weight="bold"),
             rx.grid(
-                _field("description", FIELD_LABELS["description"]),
-                _field("parent_uid", FIELD_LABELS["parent_uid"]),
-                *[_field(name, FIELD_LABELS[name], choices=choices) for name, choices in MASTER_INPUTS],
-                _field("currency_code", FIELD_LABELS["currency_code"]),
-                _field("service_start", FIELD_LABELS["service_start"], input_type="date"),
-                _field("service_end", FIELD_LABELS["service_end"], input_type="date"),
-                _field("remarks", FIELD_LABELS["remarks"]),
+                _field("description", ATTRIBUTE_LABELS["description"]),
+                _field("parent_uid", ATTRIBUTE_LABELS["parent_uid"]),
+                *[_field(name, ATTRIBUTE_LABELS[name], choices=choices) for name, choices in MASTER_INPUTS],
+                _field("currency_code", ATTRIBUTE_LABELS["currency_code"]),
+                _field("service_start", ATTRIBUTE_LABELS["service_start"], input_type="date"),
+                _field("service_end", ATTRIBUTE_LABELS["service_end"], input_type="date"),
+                _field("remarks", ATTRIBUTE_LABELS["remarks"]),
                 columns=rx.breakpoints(initial="2", md="4"),
                 spacing="2",
                 width="100%",

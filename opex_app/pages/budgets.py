@@ -9,8 +9,7 @@ import reflex as rx
 from opex_app.components.downloads import export_button, template_button
 from opex_app.components.layout import ACCENT, app_page
 from opex_app.components.month_grid import NUMBER_CELL
-from opex_app.domain.budget_fields import LABELS
-from opex_app.models import MONTH_COLUMNS
+from opex_app.domain.budget_fields import LABELS, MONTH_FIELDS
 from opex_app.state.budget_grid import ANY, BudgetGridState
 
 # Reflex turns state attributes into Vars and handlers into event specs, which mypy cannot see.
@@ -134,7 +133,7 @@ def _row(row: Any) -> rx.Component:
     ]
     for key, _ in TEXT_COLUMNS[1:]:
         cells.append(rx.table.cell(row[key], title=row[key], max_width=_WIDTHS[key], **_TRUNCATE))
-    cells += [rx.table.cell(row[m], **NUMBER_CELL) for m in MONTH_COLUMNS]
+    cells += [rx.table.cell(row[m], **NUMBER_CELL) for m in MONTH_FIELDS]
     cells.append(rx.table.cell(row["total"], **NUMBER_CELL, font_weight="600"))
     return rx.table.row(*cells, data_testid="grid-row")
 
@@ -147,7 +146,7 @@ def _totals_row() -> rx.Component:
             rx.text(s.total_count, " lines", color_scheme="gray", white_space="nowrap"),
             col_span=len(TEXT_COLUMNS) - 1,
         ),
-        *[rx.table.cell(s.totals[m], **NUMBER_CELL, font_weight="bold") for m in MONTH_COLUMNS],
+        *[rx.table.cell(s.totals[m], **NUMBER_CELL, font_weight="bold") for m in MONTH_FIELDS],
         rx.table.cell(s.totals["total"], **NUMBER_CELL, font_weight="bold", data_testid="totals-total"),
         background=rx.color(ACCENT, 2),
         data_testid="totals-row",
@@ -160,7 +159,7 @@ def grid() -> rx.Component:
         rx.table.header(
             rx.table.row(
                 *[_sort_header(key, label, numeric=False) for key, label in TEXT_COLUMNS],
-                *[_sort_header(m, s.month_labels[i], numeric=True) for i, m in enumerate(MONTH_COLUMNS)],
+                *[_sort_header(m, s.month_labels[i], numeric=True) for i, m in enumerate(MONTH_FIELDS)],
                 _sort_header("total", "Total", numeric=True),
             )
         ),

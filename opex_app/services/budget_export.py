@@ -24,7 +24,7 @@ from sqlmodel import Session, col, select
 from opex_app.auth.permissions import Permission, Principal, require
 from opex_app.db import psycopg_connection
 from opex_app.domain.export import BUDGET_COLUMNS, write_budget_workbook, write_template
-from opex_app.domain.export.budget_workbook import DATE_COLUMNS, MONTH_COLUMNS, TEXT_COLUMNS
+from opex_app.domain.export.budget_workbook import DATE_COLUMNS, MONTH_COLUMNS, REMARKS_COLUMN, TEXT_COLUMNS
 from opex_app.domain.fiscal import FiscalYear, parse_fiscal_year
 from opex_app.models import BudgetHead, BudgetLine, CostCentre, Currency, Entity, FiscalYearRow, Tower, Vendor
 from opex_app.services import downloads, masters
@@ -40,6 +40,7 @@ SCHEMA: dict[str, pl.DataType] = {
     **dict.fromkeys(TEXT_COLUMNS, pl.String()),
     **dict.fromkeys(DATE_COLUMNS, pl.Date()),
     **dict.fromkeys(MONTH_COLUMNS, pl.Decimal(18, 2)),
+    REMARKS_COLUMN: pl.String(),
 }
 assert tuple(SCHEMA) == BUDGET_COLUMNS  # the SELECT below lists the columns in this order
 
@@ -89,6 +90,7 @@ def lines_query(flt: BudgetFilter, fiscal_year_id: int) -> Select:
             col(BudgetLine.service_start),
             col(BudgetLine.service_end),
             *(getattr(BudgetLine, m) for m in MONTH_COLUMNS),
+            col(BudgetLine.remarks),
         )
         .outerjoin(tower, col(tower.id) == BudgetLine.tower_id)
         .outerjoin(head, col(head.id) == BudgetLine.budget_head_id)

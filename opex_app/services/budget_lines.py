@@ -21,14 +21,13 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from opex_app.auth.permissions import Permission, Principal, require
-from opex_app.domain.budget_fields import DATE_FIELDS, LABELS
+from opex_app.domain.budget_fields import DATE_FIELDS, LABELS, MONTH_FIELDS
 from opex_app.domain.fiscal import FiscalYear
 from opex_app.domain.ingest import amounts
 from opex_app.domain.money import format_indian
 from opex_app.domain.names import clean_name, name_key
 from opex_app.models import (
     MASTER_MODELS,
-    MONTH_COLUMNS,
     Actual,
     AuditEvent,
     BudgetHead,
@@ -51,22 +50,22 @@ from opex_app.services.errors import Conflict, NotFound, ServiceError
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
-SORT_KEYS: frozenset[str] = frozenset(SORTABLE | set(MONTH_COLUMNS))
-MASTER_FIELDS: dict[str, type[MasterBase]] = MASTER_MODELS
+SORT_KEYS: frozenset[str] = frozenset(SORTABLE | set(MONTH_FIELDS))
+
 GRID_MASTERS = ("tower", "budget_head", "cost_centre", "vendor")
 EDITABLE_TEXT = ("description", "parent_uid", "remarks")  # free-text fields the editor changes
 # What the editor may change, in the order a form shows it.
 EDITABLE_FIELDS: tuple[str, ...] = (
     "description",
     "parent_uid",
-    *MASTER_FIELDS,
+    *MASTER_MODELS,
     "currency_code",
     *DATE_FIELDS,
     "remarks",
-    *MONTH_COLUMNS,
+    *MONTH_FIELDS,
 )
 # How fields are named to people: as the export's headers name them (one name per idea).
-FIELD_LABELS: dict[str, str] = {**LABELS, "currency_code": LABELS["currency"], "total": "Total"}
+ATTRIBUTE_LABELS: dict[str, str] = {**LABELS, "currency_code": LABELS["currency"], "total": "Total"}
 _CENT = Decimal("0.01")
 _MAX_TEXT = {"parent_uid": 100, "description": 4000, "remarks": 4000}
 NOTE_MAX_CHARS = 4000
@@ -107,7 +106,7 @@ class LinePage:
 
 
 def _total_expr() -> ColumnElement[Decimal]:
-    months: list[Any] = [col(getattr(BudgetLine, m)) for m in MONTH_COLUMNS]
+    months: list[Any] = [col(getattr(BudgetLine, m)) for m in MONTH_FIELDS]
     return functools.reduce(operator.add, months)
 
 
@@ -132,9 +131,9 @@ def list_lines(
     page_size = max(1, min(int(page_size), MAX_PAGE_SIZE))
     fy_row = fiscal_year_row(session, flt)
     if fy_row is None or fy_row.id is None:
-        return LinePage("", [], [], 0, tuple(ZERO for _ in MONTH_COLUMNS), ZERO, 1, page_size)
+        return LinePage("", [], [], 0, tuple(ZERO for _ in MONTH_FIELDS), ZERO, 1, page_size)
     labels = FiscalYear(fy_row.end_year, fy_row.start_month).month_labels()
-    months = [col(getattr(BudgetLine, m)) for m in MONTH_COLUMNS]
+    months = [col(getattr(BudgetLine, m)) for m in MONTH_FIELDS]
     total = _total_expr()
 
     sums = sa_select(func.count(), *[func.coalesce(func.sum(m), 0) for m in months]).select_from(BudgetLine)
@@ -143,13 +142,13 @@ def list_lines(
 
     page_count = max(1, -(-int(count) // page_size))
     page = min(max(1, int(page)), page_count)
-    names = {kind: col(MASTER_FIELDS[kind].name) for kind in GRID_MASTERS}
+    names = {kind: col(MASTER_MODELS[kind].name) for kind in GRID_MASTERS}
     sort_columns: dict[str, Any] = {
         "uid": col(BudgetLine.uid),
         "description": col(BudgetLine.description),
         "total": total,
         **names,
-        **dict(zip(MONTH_COLUMNS, months, strict=True)),
+        **dict(zip(MONTH_FIELDS, months, strict=True)),
     }
     key = sort_columns[sort]
     stmt: Select = (
@@ -183,7 +182,7 @@ def list_lines(
             budget_head=r.budget_head or "",
             cost_centre=r.cost_centre or "",
             vendor=r.vendor or "",
-            months=tuple(getattr(r, m) for m in MONTH_COLUMNS),
+            months=tuple(getattr(r, m) for m in MONTH_FIELDS),
             total=r.total,
         )
         for r in session.execute(stmt)
@@ -289,24 +288,24 @@ def _values(session: Session, line: BudgetLine) -> dict[str, Any]:
         "service_end": line.service_end,
         "remarks": line.remarks,
     }
-    for kind, model in MASTER_FIELDS.items():
+    for kind, model in MASTER_MODELS.items():
         values[kind] = _master_name(session, model, getattr(line, f"{kind}_id"))
-    for m in MONTH_COLUMNS:
+    for m in MONTH_FIELDS:
         values[m] = Decimal(getattr(line, m) or ZERO).quantize(_CENT)
     return {k: values[k] for k in EDITABLE_FIELDS}
 
 
 def field_label(name: str, labels: list[str]) -> str:
     """'m01' -> 'Apr-26' (the FY's month label); other fields by their label."""
-    if name in MONTH_COLUMNS and labels:
-        return labels[MONTH_COLUMNS.index(name)]
-    return FIELD_LABELS.get(name, name.replace("_", " "))
+    if name in MONTH_FIELDS and labels:
+        return labels[MONTH_FIELDS.index(name)]
+    return ATTRIBUTE_LABELS.get(name, name.replace("_", " "))
 
 
 def _shown(name: str, value: Any) -> str:
     if value is None or value == "":
         return "(empty)"
-    if name in MONTH_COLUMNS or name == "total":
+    if name in MONTH_FIELDS or name == "total":
         try:
             return format_indian(Decimal(str(value)))
         except InvalidOperation:
@@ -482,7 +481,7 @@ def _parse_changes(
     for name, raw in changes.items():
         label = field_label(name, labels)
         try:
-            if name in MONTH_COLUMNS:
+            if name in MONTH_FIELDS:
                 parsed[name] = parse_amount(raw, label)
             elif name in DATE_FIELDS:
                 parsed[name] = _parse_date(raw, label)
@@ -491,12 +490,12 @@ def _parse_changes(
                 if len(text) > _MAX_TEXT[name]:
                     raise ServiceError(f"{label}: at most {_MAX_TEXT[name]} characters")
                 parsed[name] = text or None
-            elif name in MASTER_FIELDS:
+            elif name in MASTER_MODELS:
                 wanted = clean_name("" if raw is None else str(raw))
                 if not wanted:
                     parsed[name], ids[f"{name}_id"] = None, None
                     continue
-                model = MASTER_FIELDS[name]
+                model = MASTER_MODELS[name]
                 found = session.exec(select(model.id, model.name).where(model.name_key == name_key(wanted))).first()
                 if found is None:
                     raise ServiceError(f"{label}: '{wanted}' is not a known {label.lower()} (pick one from the list)")
@@ -573,7 +572,7 @@ def update_line(
     if not diff:
         return line
     for name in diff:
-        if name in MASTER_FIELDS:
+        if name in MASTER_MODELS:
             setattr(line, f"{name}_id", ids[f"{name}_id"])
         else:
             setattr(line, name, after[name])

@@ -11,8 +11,9 @@ from decimal import Decimal
 from sqlmodel import Session, select
 
 from opex_app.auth.permissions import Permission, Principal, require
+from opex_app.domain.budget_fields import MONTH_FIELDS
 from opex_app.domain.fiscal import FiscalYear
-from opex_app.models import MONTH_COLUMNS, Actual, BudgetLine, PoLine, PoStatus, PurchaseOrder
+from opex_app.models import Actual, BudgetLine, PoLine, PoStatus, PurchaseOrder
 from opex_app.services import audit
 from opex_app.services.fiscal_years import ensure_fiscal_year
 from opex_app.services.fx import set_rate
@@ -137,7 +138,7 @@ def load_demo_data(session: Session, principal: Principal, fy: FiscalYear, today
             service_end=fy.end_date,
             created_by=principal.actor,
         )
-        for column, amount in zip(MONTH_COLUMNS, months, strict=True):
+        for column, amount in zip(MONTH_FIELDS, months, strict=True):
             setattr(line, column, amount)
         session.add(line)
         lines.append(line)

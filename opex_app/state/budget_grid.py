@@ -16,8 +16,8 @@ import reflex as rx
 
 from opex_app.auth.permissions import Permission
 from opex_app.db import read_session
+from opex_app.domain.budget_fields import MONTH_FIELDS
 from opex_app.domain.money import format_indian
-from opex_app.models import MONTH_COLUMNS
 from opex_app.services import masters
 from opex_app.services.budget_lines import PAGE_SIZE, SORT_KEYS, LinePage, list_lines
 from opex_app.services.budget_query import BudgetFilter
@@ -117,13 +117,13 @@ class BudgetGridState(AppState):
                 "budget_head": r.budget_head,
                 "cost_centre": r.cost_centre,
                 "vendor": r.vendor,
-                **{m: _amount(v) for m, v in zip(MONTH_COLUMNS, r.months, strict=True)},
+                **{m: _amount(v) for m, v in zip(MONTH_FIELDS, r.months, strict=True)},
                 "total": _amount(r.total),
             }
             for r in page.rows
         ]
         self.totals = {
-            **{m: _amount(v) for m, v in zip(MONTH_COLUMNS, page.month_totals, strict=True)},
+            **{m: _amount(v) for m, v in zip(MONTH_FIELDS, page.month_totals, strict=True)},
             "total": _amount(page.total),
         }
 

@@ -17,7 +17,7 @@ from opex_app.auth.permissions import Permission
 from opex_app.db import read_session, transaction
 from opex_app.domain.money import format_indian
 from opex_app.services import budget_lines, masters
-from opex_app.services.budget_lines import EDITABLE_FIELDS, FIELD_LABELS, LineDetail
+from opex_app.services.budget_lines import ATTRIBUTE_LABELS, EDITABLE_FIELDS, LineDetail
 from opex_app.services.errors import Conflict, NotFound, ServiceError
 from opex_app.state.base import AppState
 from opex_app.state.guard import current_principal, guarded
@@ -130,7 +130,7 @@ class BudgetLineState(AppState):
         values = self._saved
         self.attributes = [
             {"label": "Fiscal year", "value": detail.fiscal_year},
-            *[{"label": FIELD_LABELS[name], "value": values[name] or "—"} for name in ATTRIBUTE_FIELDS],
+            *[{"label": ATTRIBUTE_LABELS[name], "value": values[name] or "—"} for name in ATTRIBUTE_FIELDS],
             {"label": "Currency", "value": values["currency_code"] or "—"},
             {
                 "label": "Service period",

@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 import polars as pl  # noqa: E402
 import psycopg  # noqa: E402
 
-from opex_app.models import MONTH_COLUMNS  # noqa: E402
+from opex_app.domain.budget_fields import MONTH_FIELDS  # noqa: E402
 from tests.benchmarks._common import machine, scratch_database  # noqa: E402
 from tests.benchmarks.bench_import import run_measured  # noqa: E402
 
@@ -51,7 +51,7 @@ def load_lines(url: str, lines: int) -> None:
             pl.lit("2027-03-31").alias("service_end"),
             *[
                 ((pl.int_range(pl.len()) * 37 + m) % 500_000 * 100 + 25).cast(pl.Decimal(18, 2)).alias(c)
-                for m, c in enumerate(MONTH_COLUMNS)
+                for m, c in enumerate(MONTH_FIELDS)
             ],
             pl.lit("bench").alias("created_by"),
             pl.lit(1).alias("version"),

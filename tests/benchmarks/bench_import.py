@@ -11,12 +11,7 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import sys
-import tempfile
-import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -26,46 +21,42 @@ sys.path.insert(0, str(ROOT))
 import polars as pl  # noqa: E402
 
 from opex_app.domain.fiscal import FiscalYear  # noqa: E402
-from tests.benchmarks._common import machine, scratch_database, timed, use_database  # noqa: E402
+from tests.benchmarks._common import (  # noqa: E402
+    cached_file,
+    cli_import_runs,
+    machine,
+    python_code_runs,
+    repeat_count,
+    run_measured,  # noqa: F401 (bench_export imports it from here)
+    scratch_database,
+    timed,
+    use_database,
+)
 from tests.benchmarks.workbook_gen import write_budget_file  # noqa: E402
 
-REPEAT = int(os.environ.get("OPEX_BENCH_REPEAT", "3"))
-CACHE = Path(os.environ.get("OPEX_BENCH_DIR", tempfile.gettempdir())) / "opex-bench"
+REPEAT = repeat_count(3)
 
 
 def workbook(lines: int) -> Path:
-    CACHE.mkdir(parents=True, exist_ok=True)
-    path = CACHE / f"budget-{lines}.xlsx"
-    if not path.exists():
-        write_budget_file(path, lines)
-    return path
+    return cached_file(f"budget-{lines}.xlsx", lambda path: write_budget_file(path, lines))
 
 
 def import_in_process(path: Path) -> dict:
     from opex_app.auth.permissions import cli_principal
     from opex_app.db import transaction
-    from opex_app.services.budget_import import ImportOptions, import_budget
+    from opex_app.services.imports import ImportOptions, run_import
 
     with transaction() as session:
-        result = import_budget(
-            session, cli_principal(), path, file_name=path.name, options=ImportOptions(fiscal_year=FiscalYear(2027))
+        result = run_import(
+            session,
+            cli_principal(),
+            "budget",
+            path,
+            file_name=path.name,
+            options=ImportOptions(fiscal_year=FiscalYear(2027)),
         )
     assert result.status == "committed", result.to_json()["errors"][:3]
     return result.to_json()
-
-
-def run_measured(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS (MB) and stdout of one child process (`python -m ...` or `python -c ...`)."""
-    with tempfile.NamedTemporaryFile() as peak:
-        wrapped = [args[0], str(Path(__file__).with_name("_peak.py")), *args[1:]]
-        start = time.perf_counter()
-        done = subprocess.run(
-            wrapped, cwd=ROOT, env={**env, "OPEX_PEAK_FILE": peak.name}, capture_output=True, text=True, check=False
-        )
-        wall = time.perf_counter() - start
-        if done.returncode != 0:
-            raise RuntimeError(f"{args[:4]} exited {done.returncode}: {done.stderr[-2000:]}")
-        return wall, int(Path(peak.name).read_text()) / 1024, done.stdout
 
 
 def naive_import(path: Path) -> int:
@@ -128,21 +119,9 @@ def main(lines: int, naive_lines: int) -> None:
         f"{summary['lines_created']:,}"
     )
 
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    py = sys.executable
-    reads = [run_measured([py, "-c", f"import polars; polars.read_excel({str(big)!r})"], env) for _ in range(REPEAT)]
-    cli_runs = []
-    for _ in range(REPEAT):
-        with scratch_database() as url:
-            cli_runs.append(
-                run_measured(
-                    [py, "-m", "opex_app.cli", "import", "budget", str(big), "--fy", "FY27", "--json"],
-                    {**env, "DATABASE_URL": url},
-                )
-            )
-    w_read, m_read = min(r[0] for r in reads), max(r[1] for r in reads)
-    w_cli, m_cli = min(r[0] for r in cli_runs), max(r[1] for r in cli_runs)
-    status = json.loads(cli_runs[-1][2])["status"]
+    w_read, m_read, _ = python_code_runs(f"import polars; polars.read_excel({str(big)!r})", REPEAT)
+    w_cli, m_cli, summaries = cli_import_runs(big, REPEAT, "--fy", "FY27")
+    status = summaries[-1]["status"]
     print(
         f"  whole processes (best of {REPEAT}): read_excel {w_read:.2f} s, peak {m_read:.0f} MB | cli import "
         f"{w_cli:.2f} s, peak {m_cli:.0f} MB ({status}) | ratio {w_cli / w_read:.2f}x (target <= 3x, peak < 600 MB)"

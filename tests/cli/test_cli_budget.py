@@ -15,11 +15,17 @@ JSON_FIELDS = [
     "rows_total",
     "rows_accepted",
     "rows_rejected",
+    "rows_skipped",
     "lines_created",
     "lines_updated",
     "lines_unchanged",
     "masters_created",
+    "sheet",
+    "header_row",
+    "ignored_columns",
+    "ignored_sheets",
     "errors",
+    "warnings",
 ]
 ERROR_FIELDS = {"sheet", "cell", "row", "column", "value", "message"}
 
@@ -50,6 +56,9 @@ def test_json_contract_and_round_trip(run_cli, tmp_path: Path) -> None:
     assert list(payload) == JSON_FIELDS
     assert payload["status"] == "dry-run" and payload["fiscal_year"] == "FY28"
     assert payload["rows_total"] == 2 and payload["rows_accepted"] + payload["rows_rejected"] == payload["rows_total"]
+    assert payload["rows_skipped"] == 1 and payload["sheet"] == "Plan" and payload["header_row"] == 3
+    assert any("Grand Total" in w["message"] for w in payload["warnings"])
+    assert all(set(w) == ERROR_FIELDS for w in payload["warnings"])
 
     done = run_cli("import", "budget", str(src), "--fy", "FY28", "--json")
     assert done.returncode == 0, done.stderr
@@ -80,22 +89,55 @@ def test_rejected_file_exits_1_with_cell_errors(run_cli, tmp_path: Path) -> None
     assert human.returncode == 1 and "Plan!D5" in human.stdout
 
 
-def test_fy_mismatch_is_refused_and_unreadable_exits_2(run_cli, tmp_path: Path) -> None:
+def test_refusals_print_one_json_object_with_the_reason(run_cli, tmp_path: Path) -> None:
     src = _workbook(tmp_path, "x", [["1", "ok", 1, 1, 1, 3]])
     mismatch = run_cli("import", "budget", str(src), "--fy", "FY27", "--json")
-    assert mismatch.returncode == 1 and "FY27" in mismatch.stderr and "FY28" in mismatch.stderr
-    assert mismatch.stdout == ""
+    assert mismatch.returncode == 1
+    payload = json.loads(mismatch.stdout)
+    assert list(payload) == JSON_FIELDS and payload["status"] == "rejected"
+    assert "FY27" in payload["errors"][0]["message"] and "FY28" in payload["errors"][0]["message"]
+    human = run_cli("import", "budget", str(src), "--fy", "FY27")
+    assert human.returncode == 1 and "FY28" in human.stderr and human.stdout == ""
+
     fake = tmp_path / "fake.xlsx"
-    fake.write_text("UID,Apr-26\n1,2\n")
+    fake.write_bytes(b"\x00\x01\x02 not a spreadsheet \xff" * 20)
     unreadable = run_cli("import", "budget", str(fake), "--json")
-    assert (
-        unreadable.returncode == 2 and unreadable.stderr.startswith("error:") and "Traceback" not in unreadable.stderr
-    )
-    missing = run_cli("import", "budget", str(tmp_path / "nope.xlsx"))
-    assert missing.returncode == 2
+    assert unreadable.returncode == 2 and json.loads(unreadable.stdout)["status"] == "unreadable"
+    assert "Traceback" not in unreadable.stderr
+    plain = run_cli("import", "budget", str(fake))
+    assert plain.returncode == 2 and plain.stderr.startswith("error:")
+    missing = run_cli("import", "budget", str(tmp_path / "nope.xlsx"), "--json")
+    assert missing.returncode == 2 and json.loads(missing.stdout)["status"] == "unreadable"
     no_years = write_workbook(tmp_path / "noyear.xlsx", [["UID", "Apr", "May"], ["N-1", 1, 2]])
     needs_fy = run_cli("import", "budget", str(no_years), "--dry-run")
     assert needs_fy.returncode == 1 and "--fy" in needs_fy.stderr
+
+
+def test_dry_run_reports_the_status_the_import_would_get(run_cli, tmp_path: Path) -> None:
+    bad = _workbook(tmp_path, "d", [["1", "bad", "abc", 1, 1, 2]])
+    dry = run_cli("import", "budget", str(bad), "--dry-run", "--json")
+    assert dry.returncode == 1 and json.loads(dry.stdout)["status"] == "rejected"
+    empty = _workbook(tmp_path, "e", [], name="empty.xlsx")
+    nothing = run_cli("import", "budget", str(empty), "--dry-run", "--json")
+    payload = json.loads(nothing.stdout)
+    assert nothing.returncode == 1 and payload["status"] == "rejected"
+    assert "no data rows" in payload["errors"][0]["message"]
+
+
+def test_map_sheet_and_no_table_suggestion(run_cli, tmp_path: Path) -> None:
+    prefix = uuid.uuid4().hex[:6]
+    rows = [["Notes"], ["Cost ID", "Description", "Apr-27", "May-27"], [f"{prefix}-1", "Hosting", 10, 20]]
+    src = write_workbook(tmp_path / "costs.xlsx", rows, sheet="Costs", before={"Cover": [["Budget pack"]]})
+    refused = run_cli("import", "budget", str(src), "--dry-run", "--json")
+    message = json.loads(refused.stdout)["errors"][0]["message"]
+    assert refused.returncode == 1 and "sheet 'Costs' row 2" in message and '--map "Cost ID=uid"' in message
+    mapped = run_cli("import", "budget", str(src), "--dry-run", "--json", "--map", "Cost ID=UID", "--sheet", "costs")
+    payload = json.loads(mapped.stdout)
+    assert mapped.returncode == 0, payload
+    assert payload["status"] == "dry-run" and payload["lines_created"] == 1 and payload["sheet"] == "Costs"
+    assert any("10 of 12 months" in w["message"] or "2 of 12 months" in w["message"] for w in payload["warnings"])
+    bad_field = run_cli("import", "budget", str(src), "--json", "--map", "Cost ID=colour")
+    assert bad_field.returncode == 1 and "colour" in json.loads(bad_field.stdout)["errors"][0]["message"]
 
 
 def test_template_has_the_canonical_headers(run_cli, tmp_path: Path) -> None:
@@ -108,4 +150,4 @@ def test_template_has_the_canonical_headers(run_cli, tmp_path: Path) -> None:
     assert book.sheetnames[0] == "Budget" and "Instructions" in book.sheetnames
     headers = [cell.value for cell in book["Budget"][1]]
     assert headers[:3] == ["UID", "Parent UID", "Description"]
-    assert headers[11] == "Apr-27" and headers[-1] == "FY Total"
+    assert headers[11] == "Apr-27" and headers[-2:] == ["FY Total", "Remarks"]

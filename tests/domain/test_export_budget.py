@@ -39,6 +39,7 @@ SCHEMA = {
     "service_start": pl.Date,
     "service_end": pl.Date,
     **dict.fromkeys(MONTHS, pl.Decimal(18, 2)),
+    "remarks": pl.String,
 }
 HEADERS = [
     "UID",
@@ -65,6 +66,7 @@ HEADERS = [
     "Feb-27",
     "Mar-27",
     "FY Total",
+    "Remarks",
 ]
 TRICKY_TEXT = [
     "=SUM(A1:A9)",
@@ -130,6 +132,7 @@ def sample() -> pl.DataFrame:
 
 def test_budget_headers_are_the_canonical_layout():
     assert budget_headers(FY) == HEADERS
+    assert budget_headers(FY)[-2:] == ["FY Total", "Remarks"]  # Remarks last: the other columns keep their letters
     assert budget_headers(FiscalYear(2025, start_month=1))[11:23] == [
         f"{m}-25" for m in "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
     ]
@@ -161,9 +164,10 @@ def test_frozen_panes_autofilter_and_widths(sample):
     _, data = export([sample])
     ws = budget_sheet(data)
     assert ws.freeze_panes == "B2"
-    assert ws.auto_filter.ref == "A1:X4"
+    assert ws.auto_filter.ref == "A1:Y4"
     assert ws.column_dimensions["C"].width > 35  # Description
     assert ws.column_dimensions["L"].width > 12  # a month
+    assert ws.column_dimensions["Y"].width > 35  # Remarks
 
 
 def test_money_and_date_cells(sample):
@@ -206,7 +210,7 @@ def test_amounts_round_trip_to_the_same_two_dp_decimal():
 
     back = pl.read_excel(io.BytesIO(data), sheet_name=BUDGET_SHEET)
     assert (
-        back.select(pl.col(HEADERS[11:]).round(2).cast(pl.Decimal(18, 2))).rows()
+        back.select(pl.col(HEADERS[11:24]).round(2).cast(pl.Decimal(18, 2))).rows()
         == source.select(*MONTHS, pl.sum_horizontal(MONTHS).alias("total")).rows()
     )
 
@@ -263,7 +267,7 @@ def test_empty_export_has_header_only(tmp_path: Path):
     assert write_budget_workbook(target, FY, []) == 0
     ws = openpyxl.load_workbook(target)[BUDGET_SHEET]
     assert ws.max_row == 1
-    assert ws.auto_filter.ref == "A1:X1"
+    assert ws.auto_filter.ref == "A1:Y1"
 
 
 def test_writes_to_path_and_str(sample, tmp_path: Path):
@@ -289,6 +293,7 @@ def test_many_batches_crossing_render_slices_keep_rows_contiguous():
             ).with_columns(
                 *[pl.lit(None, dtype=SCHEMA[c]).alias(c) for c in [*TEXT[1:], "service_start", "service_end"]],
                 *[pl.lit(Decimal("1.50"), dtype=pl.Decimal(18, 2)).alias(m) for m in MONTHS],
+                pl.lit(None, dtype=pl.String).alias("remarks"),
             )
         )
         start += size
@@ -305,6 +310,47 @@ def test_dates_before_1900_are_kept_as_text():
     ws = budget_sheet(data)
     assert ws["J2"].data_type == "s" and ws["J2"].value == "1899-12-31"
     assert ws["K2"].is_date and ws["K2"].value == datetime(1900, 3, 1)
+
+
+# --- remarks ----------------------------------------------------------------------------------
+
+
+def test_remarks_are_the_last_column_written_as_text():
+    texts = [*TRICKY_TEXT, "=1+1", "@x", "12345", "2026-04-01"]
+    rows = [line(f"U{i}", remarks=text, **months("1")) for i, text in enumerate(texts)]
+    rows += [line("EMPTY", remarks="", **months("1")), line("NULL", **months("1"))]
+    _, data = export([frame(rows)])
+    ws = budget_sheet(data)
+    assert ws["Y1"].value == "Remarks" and ws.max_column == 25
+    for r, text in enumerate(texts, start=2):
+        cell = ws[f"Y{r}"]
+        assert cell.data_type == "s", text  # never a formula, a number or a date
+        assert cell.value == text
+        assert cell.number_format == "General"  # not the money format of the months before it
+        assert Decimal(str(ws[f"X{r}"].value)) == Decimal("1.00")  # FY Total still in its place
+    empty = len(texts) + 2
+    assert ws[f"Y{empty}"].value is None and ws[f"Y{empty + 1}"].value is None  # no "" or "None" text
+    formulas = [c.coordinate for row in ws.iter_rows() for c in row if c.data_type == "f"]
+    assert formulas == []
+
+
+def test_remarks_round_trip_long_text_escapes_and_controls():
+    long_text = ('Renewal note, with "quotes" & <tags>; ' * 200)[:4000]
+    texts = [long_text, "_x0041_ literal", "tab\there\nnewline", "cr\r\nlf", "bell\x07char", 'a, "b"\nc']
+    rows = [line(f"U{i}", remarks=text, **months("1")) for i, text in enumerate(texts)]
+    _, data = export([frame(rows)])
+    back = pl.read_excel(io.BytesIO(data), sheet_name=BUDGET_SHEET, schema_overrides={"Remarks": pl.String})
+    assert back.columns[-1] == "Remarks"
+    assert back["Remarks"].to_list() == texts
+    assert len(back["Remarks"][0]) == 4000
+    assert budget_sheet(data)["Y2"].value == long_text
+
+
+def test_a_batch_without_remarks_is_refused(sample, tmp_path: Path):
+    target = tmp_path / "no-remarks.xlsx"
+    with pytest.raises(ValueError, match="remarks"):  # a missing column would clear every remark on re-import
+        write_budget_workbook(target, FY, [sample.drop("remarks")])
+    assert not target.exists()
 
 
 # --- template ---------------------------------------------------------------------------------
@@ -334,6 +380,8 @@ def test_template_sheets_headers_and_no_data_rows():
     assert ws.max_row == 1
     assert ws.freeze_panes == "B2"
     assert ws.column_dimensions["C"].width > 35
+    assert ws.column_dimensions["Y"].width > 35  # Remarks
+    assert ws.auto_filter.ref == "A1:Y1"
     assert wb["Lists"].sheet_state == "hidden"
     assert wb[BUDGET_SHEET].sheet_state == "visible"
 
@@ -380,6 +428,7 @@ def test_template_instructions_cover_the_import_rules():
         "FY27",
         "never deletes",
         "01-Apr-2026",
+        "Remarks",
     ):
         assert needle in text, needle
 

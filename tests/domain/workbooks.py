@@ -73,3 +73,37 @@ def write_workbook(
 
 
 MONTHS_FY27 = FiscalYear(2027).month_labels()  # Apr-26 .. Mar-27
+
+# The header row of a budget sheet as the export writes it for FY27: the one list tests share (the
+# reader must read back every field of it; the export must write exactly it).
+BUDGET_HEADERS: list[str] = [
+    "UID",
+    "Parent UID",
+    "Description",
+    "Tower",
+    "Budget Head",
+    "Cost Centre",
+    "Vendor",
+    "Entity",
+    "Currency",
+    "Service Start",
+    "Service End",
+    *MONTHS_FY27,
+    "FY Total",
+    "Remarks",
+]
+
+
+def csv_bytes(rows: Rows, *, delimiter: str = ",", encoding: str = "utf-8", line_end: str = "\r\n") -> bytes:
+    """`rows` as the bytes of a CSV export: cells as text (None empty), quoted only when they must be.
+    `encoding` 'utf-8-sig' writes a BOM."""
+    lines = []
+    for row in rows:
+        cells = []
+        for value in row:
+            text = "" if value is None else str(value)
+            if any(ch in text for ch in (delimiter, '"', "\n", "\r")):
+                text = '"' + text.replace('"', '""') + '"'
+            cells.append(text)
+        lines.append(delimiter.join(cells) + line_end)
+    return "".join(lines).encode(encoding)

@@ -26,12 +26,13 @@ class Seeded:
 
 
 def _make_line(session, fy_id: int, uid: str, months: dict[int, str], tower_id: int | None) -> int:
-    from opex_app.models import MONTH_COLUMNS, BudgetLine
+    from opex_app.domain.budget_fields import MONTH_FIELDS
+    from opex_app.models import BudgetLine
 
     line = BudgetLine(fiscal_year_id=fy_id, uid=uid, tower_id=tower_id, created_by="e2e", currency_code="INR")
     line.description = f"E2E line {uid}"
     for month, amount in months.items():
-        setattr(line, MONTH_COLUMNS[month - 1], Decimal(amount))
+        setattr(line, MONTH_FIELDS[month - 1], Decimal(amount))
     session.add(line)
     session.flush()
     assert line.id is not None

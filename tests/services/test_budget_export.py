@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 
 from opex_app.auth.permissions import PermissionDenied, Principal, cli_principal
+from opex_app.domain.budget_fields import LABELS
 from opex_app.domain.export import BUDGET_SHEET, LISTS_SHEET, SUMMARY_SHEET
 from opex_app.domain.fiscal import FiscalYear
 from opex_app.models import BudgetLine, Tower
@@ -41,6 +42,7 @@ HEADERS = [
     "Feb-27",
     "Mar-27",
     "FY Total",
+    "Remarks",
 ]
 MULTILINE = '-discount, "quoted"\nsecond line'
 NOBODY = Principal(actor="nobody@example.com")  # logged in, but no role
@@ -96,6 +98,7 @@ def lines(session: Session) -> list[BudgetLine]:
             service_start=date(2026, 4, 1),
             service_end=date(2027, 3, 31),
             months={"m01": "1234567.89", "m06": "0.10", "m12": "-0.01"},
+            remarks="=1+1",
         ),
         _line(
             fy27,
@@ -105,6 +108,7 @@ def lines(session: Session) -> list[BudgetLine]:
             masters={**common, "tower": "Infrastructure", "vendor": "Microsoft India"},
             currency_code="USD",
             months={f"m{m:02d}": "1000.05" for m in range(1, 13)},
+            remarks="@x",
         ),
         _line(
             fy27,
@@ -139,12 +143,16 @@ def test_export_writes_one_row_per_line_with_master_names(
 
     header, *body = _sheet_rows(target)
     assert header == HEADERS
+    assert header[-2:] == [LABELS["total"], LABELS["remarks"]]
     assert [row[0] for row in body] == ["IT-FY27-0001", "IT-FY27-0002", "IT-FY27-0003"]  # ordered by UID
     first, second, third = (dict(zip(HEADERS, row, strict=True)) for row in body)
     assert first["Description"] == MULTILINE
     assert (first["Tower"], first["Vendor"], first["Currency"]) == ("Infrastructure", "Microsoft India", "USD")
     assert first["Service Start"] is None and first["Service End"] is None
     assert _money(first["FY Total"]) == Decimal("12000.60")
+    assert first["Remarks"] == "@x" and second["Remarks"] is None and third["Remarks"] == "=1+1"
+    remark_cells = [row[-1] for row in openpyxl.load_workbook(target)[BUDGET_SHEET].iter_rows(min_row=2)]
+    assert [c.data_type for c in remark_cells if c.value is not None] == ["s", "s"]  # text, not formulas
     assert second["Parent UID"] == "IT-FY27-0001"
     assert second["Description"] is None and second["Budget Head"] is None and second["Currency"] is None
     assert _money(second["Jun-26"]) == Decimal("99999999.99")
@@ -179,6 +187,61 @@ def test_export_writes_one_row_per_line_with_master_names(
     assert summary["Lines"] == 3
 
 
+def test_export_reimports_every_field_unchanged(session: Session, viewer: Principal, tmp_path: Path) -> None:
+    """Every field the import reads comes out of the export: re-importing the file changes nothing."""
+    from opex_app.services.budget_import import ImportOptions, import_budget  # here: only this test needs it
+
+    _wipe_lines(session)
+    ids = _masters(session)
+    fy27 = ensure_fiscal_year(session, FiscalYear(2027)).id
+    assert fy27 is not None
+    every_master = {
+        "tower": "Security",
+        "budget_head": "Security Tools",
+        "cost_centre": "CC-1001 Corporate IT",
+        "vendor": "Microsoft India",
+        "entity": "Acme India Pvt Ltd",
+    }
+    remarks = [
+        'Renewal, "3-year" deal\nsecond line',
+        "=1+1",
+        "@x",
+        ("Tom & Jerry <Ltd> _x0041_ " + "long " * 800)[:3999] + ".",  # 4,000 characters, the editor's limit
+        None,
+    ]
+    rows = [
+        _line(
+            fy27,
+            f"RT-FY27-{i:04d}",
+            ids,
+            parent_uid=f"RT-FY27-P{i}",
+            description=f'Line {i}, with "quotes"\nand a second line',
+            masters=every_master if i % 2 else {**every_master, "tower": "Infrastructure"},
+            currency_code="USD" if i % 2 else "INR",
+            service_start=date(2026, 4, 1 + i),
+            service_end=date(2027, 3, 31 - i),
+            months={f"m{m:02d}": f"{(-1) ** m * (1000 * m + i)}.{m * 7 + i:02d}" for m in range(1, 13)},
+            remarks=remark,
+        )
+        for i, remark in enumerate(remarks)
+    ]
+    assert len(rows[3].remarks or "") == 4000
+    session.add_all(rows)
+    session.flush()
+
+    exported = tmp_path / "budget-FY27.xlsx"
+    assert budget_export.export_budget(session, viewer, exported, BudgetFilter(fy="FY27")).rows == len(rows)
+    back = pl.read_excel(exported, sheet_name=BUDGET_SHEET, schema_overrides={"Remarks": pl.String})
+    assert back["Remarks"].to_list() == remarks  # fastexcel undoes the _x005F_ escape; openpyxl does not
+
+    result = import_budget(
+        session, cli_principal(), exported, file_name=exported.name, options=ImportOptions(dry_run=True)
+    )
+    assert result.errors == [] and result.unknown_columns == []
+    assert (result.status, result.fiscal_year, result.rows_rejected) == ("dry-run", "FY27", 0)
+    assert (result.lines_created, result.lines_updated, result.lines_unchanged) == (0, 0, len(rows)), result.changes
+
+
 def test_export_reads_back_with_polars_exact_to_two_decimals(
     session: Session, lines: list[BudgetLine], viewer: Principal, tmp_path: Path
 ) -> None:
@@ -191,6 +254,7 @@ def test_export_reads_back_with_polars_exact_to_two_decimals(
         line = stored[row["UID"]]
         for month, label in zip(budget_export.MONTH_COLUMNS, HEADERS[11:23], strict=True):
             assert _money(row[label]) == getattr(line, month), (row["UID"], label)
+        assert row["Remarks"] == line.remarks
 
 
 @pytest.mark.parametrize(
@@ -272,6 +336,7 @@ def test_lines_stream_in_typed_batches_cut_at_record_boundaries(session: Session
         assert dict(frame.schema) == budget_export.SCHEMA
     assert pl.concat(small).equals(whole[0])
     assert whole[0]["description"].to_list() == [MULTILINE, None, "=SUM(A1:A9)"]
+    assert whole[0]["remarks"].to_list() == ["@x", None, "=1+1"]
 
 
 @pytest.mark.parametrize(

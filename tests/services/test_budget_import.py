@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from opex_app.auth.permissions import PermissionDenied, cli_principal
 from opex_app.domain.fiscal import FiscalYear
 from opex_app.models import AuditEvent, BudgetLine, FiscalYearRow, ImportBatch, Tower, Vendor
-from opex_app.services.budget_import import ImportOptions, WorkbookUnreadable, import_budget
+from opex_app.services.imports import ImportOptions, WorkbookUnreadable, run_import
 from tests.domain.workbooks import write_workbook
 
 # A fiscal year and master names no other test writes: the end-to-end and CLI tests commit their data.
@@ -39,9 +39,10 @@ def _file(tmp_path: Path, rows: list[list[object]], name: str = "budget.xlsx") -
 
 
 def _import(session: Session, path: Path, principal=None, **options) -> object:
-    return import_budget(
+    return run_import(
         session,
         principal or cli_principal(),
+        "budget",
         path,
         file_name=path.name,
         options=ImportOptions(fiscal_year=FY, **options),
@@ -91,7 +92,7 @@ def test_changed_cells_are_previewed_updated_and_audited(session: Session, tmp_p
     changed[6 + 4] = 1500  # Aug-26
     preview = _import(session, _file(tmp_path, [_row("IT-1"), changed], "v2.xlsx"), dry_run=True)
     assert preview.status == "dry-run" and preview.lines_updated == 1 and preview.lines_unchanged == 1
-    assert {(c.uid, c.field, c.before, c.after) for c in preview.changes} == {
+    assert {(c.key, c.field, c.before, c.after) for c in preview.changes} == {
         ("IT-2", "Description", "Hosting", "Hosting (renewed)"),
         ("IT-2", "Tower", TOWER, "Import Test Security"),
         ("IT-2", "Aug-40", "1000.00", "1500.00"),
@@ -115,7 +116,7 @@ def test_changed_cells_are_previewed_updated_and_audited(session: Session, tmp_p
 def test_lines_missing_from_the_file_are_listed_and_kept(session: Session, tmp_path: Path) -> None:
     _import(session, _file(tmp_path, [_row("IT-1"), _row("IT-2")]))
     result = _import(session, _file(tmp_path, [_row("IT-1")], "partial.xlsx"))
-    assert result.missing_count == 1 and result.missing_uids == ["IT-2"]
+    assert result.missing_count == 1 and result.missing_keys == ["IT-2"]
     assert set(_lines(session)) == {"IT-1", "IT-2"}
 
 
@@ -164,7 +165,7 @@ def test_viewer_may_not_import(session: Session, tmp_path: Path, viewer) -> None
 
 def test_not_a_workbook_is_unreadable(session: Session, tmp_path: Path) -> None:
     fake = tmp_path / "budget.xlsx"
-    fake.write_text("UID,Apr-26\nIT-1,100\n")
+    fake.write_bytes(b"\x00\x01binary junk\xff" * 10)
     with pytest.raises(WorkbookUnreadable):
         _import(session, fake)
     assert _lines(session) == {}
@@ -200,7 +201,7 @@ def test_export_reimports_with_zero_changes(session: Session, tmp_path: Path) ->
     _import(session, _file(tmp_path, rows))
     exported = tmp_path / "export.xlsx"
     export_budget(session, cli_principal(), exported, BudgetFilter(fy=FY.name))
-    again = import_budget(session, cli_principal(), exported, file_name=exported.name, options=ImportOptions())
+    again = run_import(session, cli_principal(), "budget", exported, file_name=exported.name, options=ImportOptions())
     assert again.status == "committed", again.errors
     assert (again.lines_created, again.lines_updated, again.lines_unchanged) == (0, 0, 4)
     assert _lines(session)["IT-3"].description == "=SUM(A1:A3) is not a formula"
@@ -218,3 +219,59 @@ def test_line_history_names_the_import_that_created_it(session: Session, tmp_pat
     created, updated = detail.history
     assert created.action == "import" and "tracker-v1.xlsx" in created.changes[0].after
     assert updated.action == "update" and [(c.before, c.after) for c in updated.changes] == [("1,000.00", "2,000.00")]
+
+
+def test_an_import_never_clears_a_field_it_did_not_read(session: Session, tmp_path: Path) -> None:
+    months = FY.month_labels()
+    full = [["UID", "Description", "Tower", "Vendor", "Currency", "Service Start", "Remarks", *months]]
+    full.append(["KEEP-1", "Hosting", TOWER, VENDOR, "INR", date(2040, 4, 1), "renewal due", *range(1, 13)])
+    _import(session, write_workbook(tmp_path / "full.xlsx", full))
+    stored = _lines(session)["KEEP-1"]
+    before = {name: getattr(stored, name) for name in ("description", "tower_id", "vendor_id", "remarks", "m04")}
+
+    partial = [["UID", *months[:3]], ["KEEP-1", 100, 200, 300]]
+    preview = _import(session, write_workbook(tmp_path / "partial.xlsx", partial), dry_run=True)
+    assert preview.lines_updated == 1
+    assert {(c.field, c.after) for c in preview.changes} == {
+        (months[0], "100.00"),
+        (months[1], "200.00"),
+        (months[2], "300.00"),
+    }
+    assert any("3 of 12 months" in w.message for w in preview.warnings)
+    _import(session, write_workbook(tmp_path / "partial2.xlsx", partial))
+    line = _lines(session)["KEEP-1"]
+    assert [line.m01, line.m02, line.m03] == [Decimal("100.00"), Decimal("200.00"), Decimal("300.00")]
+    assert {name: getattr(line, name) for name in before} == before  # nothing the file lacks was touched
+    assert line.m12 == Decimal("12.00") and line.service_start == date(2040, 4, 1) and line.currency_code == "INR"
+    history = session.exec(select(AuditEvent).where(AuditEvent.entity_id == str(line.id))).all()
+    assert set(history[-1].changes or {}) == {"m01", "m02", "m03"}  # the audit names only what changed
+
+
+def test_a_blank_cell_of_a_column_the_file_has_clears_it(session: Session, tmp_path: Path) -> None:
+    months = FY.month_labels()
+    _import(
+        session,
+        write_workbook(
+            tmp_path / "a.xlsx", [["UID", "Description", "Remarks", months[0]], ["CLR-1", "Hosting", "note", 5]]
+        ),
+    )
+    blanked = [["UID", "Description", "Remarks", months[0]], ["CLR-1", None, "note", None]]
+    preview = _import(session, write_workbook(tmp_path / "b.xlsx", blanked), dry_run=True)
+    assert {(c.field, c.before, c.after) for c in preview.changes} == {
+        ("Description", "Hosting", ""),
+        (months[0], "5.00", "0.00"),
+    }
+    _import(session, write_workbook(tmp_path / "c.xlsx", blanked))
+    line = _lines(session)["CLR-1"]
+    assert line.description is None and line.remarks == "note" and line.m01 == Decimal("0.00")
+
+
+def test_the_total_is_checked_against_the_months_as_they_will_be_stored(session: Session, tmp_path: Path) -> None:
+    months = FY.month_labels()
+    _import(session, _file(tmp_path, [_row("TOT-1", 100)]))  # 12 x 100 stored
+    ok = [["UID", months[0], "Total"], ["TOT-1", 200, 1300]]  # 200 + 11 x 100
+    assert _import(session, write_workbook(tmp_path / "ok.xlsx", ok), dry_run=True).errors == []
+    wrong = [["UID", months[0], "Total"], ["TOT-1", 200, 200]]
+    result = _import(session, write_workbook(tmp_path / "wrong.xlsx", wrong), dry_run=True)
+    assert result.status == "rejected" and [e.column for e in result.errors] == ["total"]
+    assert "1,300.00" in result.errors[0].message

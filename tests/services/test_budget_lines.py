@@ -11,9 +11,9 @@ import pytest
 from sqlmodel import Session, col, select
 
 from opex_app.auth.permissions import PermissionDenied, Principal, cli_principal
+from opex_app.domain.budget_fields import MONTH_FIELDS
 from opex_app.domain.fiscal import FiscalYear
 from opex_app.models import (
-    MONTH_COLUMNS,
     Actual,
     AuditEvent,
     BudgetLine,
@@ -51,7 +51,7 @@ def _line(session: Session, fy: FiscalYearRow, uid: str, months: dict[int, str],
     for key, value in attrs.items():
         setattr(line, key, value)
     for month, amount in months.items():
-        setattr(line, MONTH_COLUMNS[month - 1], D(amount))
+        setattr(line, MONTH_FIELDS[month - 1], D(amount))
     session.add(line)
     session.flush()
     return line

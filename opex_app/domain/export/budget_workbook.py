@@ -1,7 +1,9 @@
 """Budget workbook export and the blank import template.
 
 The ``Budget`` sheet is the canonical layout that the importer reads back: header in row 1, one row
-per budget line below it, nothing else. Lines arrive in batches and are rendered one batch at a time,
+per budget line below it, nothing else. It holds every field the importer reads, so an export
+re-imports with zero changes. Remarks is the last column, after FY Total: added later, it leaves the
+other columns on the letters they had. Lines arrive in batches and are rendered one batch at a time,
 so a 100k-line export needs no more memory than a 10k-line one; the caller feeds frames in chunks.
 """
 
@@ -36,7 +38,9 @@ TEXT_HEADERS = tuple(LABELS[name] for name in TEXT_FIELDS)
 DATE_COLUMNS = DATE_FIELDS
 DATE_HEADERS = tuple(LABELS[name] for name in DATE_FIELDS)
 MONTH_COLUMNS = MONTH_FIELDS
-BUDGET_COLUMNS = TEXT_COLUMNS + DATE_COLUMNS + MONTH_COLUMNS
+REMARKS_COLUMN = "remarks"
+REMARKS_HEADER = LABELS[REMARKS_COLUMN]
+BUDGET_COLUMNS = (*TEXT_COLUMNS, *DATE_COLUMNS, *MONTH_COLUMNS, REMARKS_COLUMN)
 
 # Master-data columns of the template that get a drop-down: masters key -> header.
 MASTER_HEADERS: dict[str, str] = {name: LABELS[name] for name in (*MASTER_FIELDS, "currency")}
@@ -47,7 +51,8 @@ _N_TEXT = len(TEXT_COLUMNS)
 _FIRST_DATE_COL = _N_TEXT
 _FIRST_MONTH_COL = _FIRST_DATE_COL + len(DATE_COLUMNS)
 _TOTAL_COL = _FIRST_MONTH_COL + len(MONTH_COLUMNS)
-_LAST_COL = _TOTAL_COL
+_REMARKS_COL = _TOTAL_COL + 1
+_LAST_COL = _REMARKS_COL
 
 _MONEY = pl.Decimal(18, 2)
 _ZIP_LEVEL = 6
@@ -56,8 +61,8 @@ _RENDER_SLICE = 2_000  # rows rendered to XML at a time, whatever the caller's b
 
 
 def budget_headers(fy: FiscalYear) -> list[str]:
-    """Header row of the Budget sheet, in sheet order (Remarks is not part of the layout)."""
-    return [*TEXT_HEADERS, *DATE_HEADERS, *fy.month_labels(), FY_TOTAL]
+    """Header row of the Budget sheet, in sheet order."""
+    return [*TEXT_HEADERS, *DATE_HEADERS, *fy.month_labels(), FY_TOTAL, REMARKS_HEADER]
 
 
 def _write_header(ws: Worksheet, headers: list[str], fmt, row: int = 0) -> None:
@@ -70,7 +75,7 @@ def _setup_budget_sheet(ws: Worksheet, headers: list[str], fmts: styles.Formats)
     for col, header in enumerate(headers):
         if _FIRST_DATE_COL <= col < _FIRST_MONTH_COL:
             ws.set_column(col, col, styles.column_width(header), fmts.date)
-        elif col >= _FIRST_MONTH_COL:
+        elif _FIRST_MONTH_COL <= col <= _TOTAL_COL:
             ws.set_column(col, col, max(styles.MONEY_WIDTH, styles.column_width(header)), fmts.money)
         else:
             ws.set_column(col, col, styles.column_width(header))
@@ -134,10 +139,11 @@ def _render_rows(frame: pl.DataFrame, first_row: int, money_style: int, date_sty
     missing = [c for c in BUDGET_COLUMNS if c not in frame.columns]
     if missing:
         raise ValueError(f"budget batch is missing columns: {', '.join(missing)}")
-    texts = [pl.col(c).cast(pl.String).replace("", None) for c in TEXT_COLUMNS]
+    texts = [pl.col(c).cast(pl.String).replace("", None) for c in (*TEXT_COLUMNS, REMARKS_COLUMN)]
     has_controls = frame.select(pl.any_horizontal([t.str.contains(_CTRL_CHARS) for t in texts]).any()).item()
     row = (pl.int_range(pl.len(), dtype=pl.Int64) + first_row).cast(pl.String)
-    cells = [_text_cell(col, row, _xml_text(text, has_controls)) for col, text in enumerate(texts)]
+    *leading, remarks = (_xml_text(text, has_controls) for text in texts)
+    cells = [_text_cell(col, row, text) for col, text in enumerate(leading)]
     for col, name in enumerate(DATE_COLUMNS, start=_FIRST_DATE_COL):
         day = pl.col(name).cast(pl.Date)
         as_date = _value_cell(col, row, date_style, styles.excel_serial_expr(day))
@@ -146,6 +152,7 @@ def _render_rows(frame: pl.DataFrame, first_row: int, money_style: int, date_sty
     months = [pl.col(c).cast(_MONEY) for c in MONTH_COLUMNS]
     for col, amount in enumerate([*months, pl.sum_horizontal(months)], start=_FIRST_MONTH_COL):
         cells.append(_value_cell(col, row, money_style, amount))
+    cells.append(_text_cell(_REMARKS_COL, row, remarks))
     xml = pl.concat_str([pl.lit('<row r="'), row, pl.lit('">'), *cells, pl.lit("</row>")])
     return frame.select(xml.str.join("")).item().encode()
 
@@ -228,9 +235,10 @@ def write_budget_workbook(
 ) -> int:
     """Write budget lines to ``target`` (path or binary file object); returns the number of lines.
 
-    ``batches`` are frames with the ``BUDGET_COLUMNS`` (text: Utf8, dates: Date, months m01..m12:
-    Decimal(18,2)), written in the order given; extra columns are ignored. Sheets: ``Budget`` (header +
-    one row per line, FY Total = sum of months) then ``Summary`` (``summary`` items, line count, totals).
+    ``batches`` are frames with the ``BUDGET_COLUMNS`` (text and remarks: Utf8, dates: Date, months
+    m01..m12: Decimal(18,2)), written in the order given; extra columns are ignored. Sheets: ``Budget``
+    (header + one row per line, FY Total = sum of months, Remarks last) then ``Summary`` (``summary``
+    items, line count, totals).
     Nothing is written to ``target`` if a batch fails; memory is bounded by one batch.
     """
     headers = budget_headers(fy)
@@ -294,6 +302,7 @@ def _instructions(fy: FiscalYear) -> list[tuple[str, str]]:
         ),
         ("text", "Parent UID is optional: the UID of the line this one belongs to (e.g. a contract split)."),
         ("text", "FY Total is for your reference only; the app always computes it as the sum of the months."),
+        ("text", "Remarks, the last column, is optional free text: a note kept with the line."),
         ("", ""),
         ("heading", "Amounts"),
         ("text", "Up to two decimal places, in the currency named in the Currency column. Accepted forms:"),

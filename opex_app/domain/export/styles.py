@@ -51,6 +51,7 @@ WIDTHS: dict[str, float] = {
     "Service Start": DATE_WIDTH,
     "Service End": DATE_WIDTH,
     "FY Total": 16.0,
+    "Remarks": 50.0,
     # error report
     "Sheet": 14.0,
     "Cell": 9.0,

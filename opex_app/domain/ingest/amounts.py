@@ -13,6 +13,7 @@ empty cell is zero.
 from __future__ import annotations
 
 import calendar
+from datetime import date
 from decimal import Decimal
 from functools import partial
 
@@ -208,3 +209,20 @@ def parse_amount(text: str) -> Decimal:
         raise AmountError(text, parsed["problem"])
     value: Decimal | None = parsed["value"]
     return value if value is not None else Decimal("0.00")
+
+
+_EXCEL_EPOCH = date(1899, 12, 30)
+_MAX_SERIAL = 2_958_465  # 9999-12-31
+SERIAL_TEXT = r"^\s*[0-9]{5}(?:\.[0-9]+)?\s*$"  # '45383' as a text cell: an Excel date serial
+
+
+def date_from_serial(number: pl.Expr) -> pl.Expr:
+    """Excel date serial numbers (days since 1899-12-30; a fraction is the time of day, dropped) into
+    struct{value: Date, problem: String}; empty is null, a number out of Excel's range is NOT_A_DATE."""
+    number = number.cast(pl.Float64)
+    ok = (number >= 1) & (number <= _MAX_SERIAL)
+    value = pl.lit(_EXCEL_EPOCH) + pl.duration(days=number.floor().cast(pl.Int64))
+    return pl.struct(
+        pl.when(ok).then(value).cast(pl.Date).alias("value"),
+        pl.when(number.is_not_null() & ~ok.fill_null(False)).then(pl.lit(NOT_A_DATE)).alias("problem"),
+    )

@@ -1,126 +1,35 @@
-"""Header cells of a budget workbook: the column alias table and month-header recognition.
+"""Header rows: which column is which field (by the spec's aliases, or by the user's mapping), which
+are months, which are ignored; and the row labels that mark totals and section headings.
 
-A header is matched on its whole text after trimming, case-folding and dropping punctuation and
-spaces, so 'Cost-Centre', 'cost centre' and 'COST  CENTRE' are one header, while 'Parent UID' is
+A header is matched on its whole text after trimming, case-folding and dropping punctuation and spaces
+(`header_key`), so 'Cost-Centre', 'cost centre' and 'COST  CENTRE' are one header, while 'Parent UID' is
 never 'UID' and 'Total Count' is never 'Total' (no substring matching).
 """
 
 from __future__ import annotations
 
-import calendar
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from opex_app.domain.budget_fields import DATE_FIELDS, TEXT_FIELDS
-from opex_app.domain.fiscal import FiscalYear, fiscal_year_for_month
+from opex_app.domain.ingest.months import MonthHeader, looks_like_month, parse_month_header
+from opex_app.domain.ingest.specs import ImportSpec, header_key
 
-# Canonical fields of a budget line, in the order they appear in `ParsedBudget.rows`.
-FIELDS = (*TEXT_FIELDS, *DATE_FIELDS, "remarks", "total")
-
-ALIASES: dict[str, tuple[str, ...]] = {
-    "uid": ("UID", "Line ID", "Unique ID", "Budget UID"),
-    "parent_uid": ("Parent UID", "Parent", "Parent ID"),
-    "description": ("Description", "Service Description", "Service"),
-    "tower": ("Tower",),
-    "budget_head": ("Budget Head", "Head"),
-    "cost_centre": ("Cost Centre", "Cost Center", "CC"),
-    "vendor": ("Vendor", "Vendor Name"),
-    "entity": ("Entity", "PO Entity"),
-    "currency": ("Currency", "Curr"),
-    "service_start": ("Service Start", "Start Date"),
-    "service_end": ("Service End", "End Date"),
-    "remarks": ("Remarks", "Remark", "Comments", "Notes"),
-    "total": ("Total", "FY Total", "Total Budget"),
-}
-
-# How a field is named to people (errors, refusals).
-FIELD_LABELS: dict[str, str] = {field: aliases[0] for field, aliases in ALIASES.items()}
+# A row label that marks a total: the whole word Total, Totals, Subtotal, Sub-total or Grand Total, then the
+# end of the text or a space ('Total Income' yes, 'TOTAL-01' and 'Totally' no). Python and Polars both use it.
+TOTAL_LABEL_PATTERN = r"(?i)^\s*(?:grand\s+totals?|sub-?totals?|totals?)(?:\s.*)?$"
+# A section heading: one label ending in a colon ('Income:').
+SECTION_LABEL_PATTERN = r"^\s*\S.*:\s*$"
+_TOTAL_LABEL = re.compile(TOTAL_LABEL_PATTERN, re.S)
 
 
-def header_key(text: str) -> str:
-    """The key a header is matched on: case-folded letters and digits only."""
-    return "".join(ch for ch in str(text).casefold() if ch.isalnum())
-
-
-_ALIAS_BY_KEY: dict[str, str] = {header_key(alias): field for field, aliases in ALIASES.items() for alias in aliases}
-_FY_TOTAL = re.compile(r"^fy(\d{2}|\d{4})(budget|total)$")  # 'FY27 Budget', 'FY 2027 Total'
-
-
-def match_field(text: str) -> str | None:
-    """The canonical field a header text names, or None if it is not a known column."""
-    key = header_key(text)
-    if not key:
-        return None
-    field = _ALIAS_BY_KEY.get(key)
-    if field is None and _FY_TOTAL.match(key):
-        field = "total"
-    return field
-
-
-@dataclass(frozen=True)
-class MonthHeader:
-    """A month column header: the calendar month and, when the header says it, the year."""
-
-    month: int
-    year: int | None = None
-
-    def fiscal(self, start_month: int) -> tuple[FiscalYear | None, int]:
-        """(FY or None when the header has no year, fiscal month 1..12)."""
-        if self.year is None:
-            return None, (self.month - start_month) % 12 + 1
-        return fiscal_year_for_month(self.year, self.month, start_month)
-
-
-_MONTH_NAMES: dict[str, int] = {}
-for _number in range(1, 13):
-    _MONTH_NAMES[calendar.month_abbr[_number].casefold()] = _number
-    _MONTH_NAMES[calendar.month_name[_number].casefold()] = _number
-_MONTH_NAMES["sept"] = 9
-
-_NAMED_MONTH = re.compile(
-    r"^(?P<name>" + "|".join(sorted(_MONTH_NAMES, key=len, reverse=True)) + r")\.?"
-    r"(?:[\s\-/'’,.]*(?P<year>\d{4}|\d{2}))?$"
-)
-_NUMERIC_MONTH = re.compile(r"^(?P<month>\d{1,2})\s*[/\-.]\s*(?P<year>\d{4})$")
-_ISO_MONTH = re.compile(r"^(?P<year>\d{4})\s*[/\-.]\s*(?P<month>\d{1,2})$")
-_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ t]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
-
-
-def _year(text: str | None) -> int | None:
-    if text is None:
-        return None
-    return 2000 + int(text) if len(text) == 2 else int(text)
-
-
-def parse_month_header(value: object) -> MonthHeader | None:
-    """Recognise a month column header.
-
-    Accepts a date or datetime (any day of the month), or text holding a month name or abbreviation
-    with an optional year ('Apr', 'April', 'Apr-26', "Apr'26", 'Apr 2026', 'April-2026', 'Sept'),
-    a numeric month and year ('04/2026', '2026-04') or an ISO date ('2026-04-01').
-    """
-    if isinstance(value, datetime | date):
-        return MonthHeader(value.month, value.year)
-    if not isinstance(value, str):
-        return None
-    text = " ".join(value.split()).casefold()
-    if match := _NAMED_MONTH.match(text):
-        return MonthHeader(_MONTH_NAMES[match["name"]], _year(match["year"]))
-    for pattern in (_NUMERIC_MONTH, _ISO_MONTH):
-        if (match := pattern.match(text)) and 1 <= int(match["month"]) <= 12:
-            return MonthHeader(int(match["month"]), int(match["year"]))
-    if match := _ISO_DATE.match(text):
-        try:
-            day = date(int(match[1]), int(match[2]), int(match[3]))
-        except ValueError:
-            return None
-        return MonthHeader(day.month, day.year)
-    return None
+def is_total_label(text: object) -> bool:
+    return isinstance(text, str) and bool(_TOTAL_LABEL.match(text))
 
 
 def header_text(value: object) -> str:
-    """How a header cell is shown in messages and in `column_map`: its text, or a date as 2026-04-01."""
+    """How a header cell is shown in messages: its text, or a date as 2026-04-01."""
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -132,25 +41,87 @@ def header_text(value: object) -> str:
     return str(value).strip()
 
 
-def is_header_row(values: list[object]) -> bool:
-    """True when a row has a UID column and at least one month column."""
-    has_uid = any(isinstance(v, str) and match_field(v) == "uid" for v in values)
-    return has_uid and any(parse_month_header(v) is not None for v in values)
+def parse_mapping(spec: ImportSpec, pairs: Iterable[str]) -> dict[str, str]:
+    """`HEADER=FIELD` pairs (the CLI's --map) as {header: field}; FIELD is a field name ('budget_head') or
+    a header of it ('Budget Head'). Raises ValueError naming the bad pair and the fields there are."""
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        header, sep, target = pair.rpartition("=")
+        if not sep or not header.strip() or not target.strip():
+            raise ValueError(f"--map takes HEADER=FIELD, got '{pair}'")
+        mapping[header.strip()] = target.strip()
+    return check_mapping(spec, mapping)
 
 
-def looked_for() -> str:
-    """The columns a header row must have, as told to the user when none is found."""
-    uid = ", ".join(f"'{alias}'" for alias in ALIASES["uid"])
-    return (
-        f"a UID column ({uid}) and at least one month column (e.g. 'Apr', 'Apr-26', 'April 2026', '04/2026' or a date)"
-    )
+def check_mapping(spec: ImportSpec, mapping: Mapping[str, str]) -> dict[str, str]:
+    """The mapping with every field resolved to its code name; ValueError for a field the kind has not."""
+    out: dict[str, str] = {}
+    for header, target in mapping.items():
+        name = spec.resolve_field(target)
+        if name is None:
+            fields = ", ".join(spec.names)
+            raise ValueError(f"'{target}' (mapped from '{header}') is not a {spec.kind} field; fields are: {fields}")
+        out[header] = name
+    return out
 
 
-# A row label that marks a totals row; matched on the stripped, case-folded text (Python and Polars).
-TOTAL_LABEL_PATTERN = r"^[\W_]*(?:grand[\W_]*)?(?:sub[\W_]*)?totals?(?:[\W_].*)?$"
-_TOTAL_LABEL = re.compile(TOTAL_LABEL_PATTERN)
+@dataclass
+class HeaderLayout:
+    """What each column of a header row is. Columns are 0-based worksheet columns."""
+
+    fields: dict[str, int]  # field -> column
+    months: list[tuple[int, MonthHeader]]  # month columns, in column order
+    texts: dict[int, str]  # column -> header text
+    ignored: list[int]  # columns read as nothing
+    duplicates: list[tuple[str, int, int]] = field(default_factory=list)  # (field, first column, second column)
+    mapped: set[str] = field(default_factory=set)  # header keys of the mapping found in this row
+
+    @property
+    def score(self) -> int:
+        """How close a row is to a header row: the fields and months it names."""
+        return len(self.fields) + len(self.months)
+
+    def ignored_texts(self) -> list[str]:
+        return [self.texts[col] for col in self.ignored]
+
+    def between_months(self, col: int) -> bool:
+        cols = [c for c, _ in self.months]
+        return bool(cols) and min(cols) < col < max(cols)
+
+    def looks_like_month(self, col: int) -> bool:
+        return looks_like_month(self.texts[col])
 
 
-def is_total_label(text: str | None) -> bool:
-    """'Total', 'Grand Total', 'Sub-total', 'Subtotal', 'Total Infrastructure', ... (not 'Totally')."""
-    return bool(text) and bool(_TOTAL_LABEL.match(str(text).strip().casefold()))
+def classify(values: dict[int, object], spec: ImportSpec, mapping: Mapping[str, str]) -> HeaderLayout:
+    """Read a row as a header row: mapped headers first, then the spec's aliases, then month headers."""
+    by_key = {header_key(header): name for header, name in mapping.items()}
+    layout = HeaderLayout({}, [], {}, [])
+    pending: list[tuple[int, object]] = []
+    for col, value in sorted(values.items()):
+        text = layout.texts[col] = header_text(value)
+        if not text:
+            continue
+        name = by_key.get(header_key(text)) if by_key else None
+        if name is not None:
+            layout.mapped.add(header_key(text))
+            _place(layout, name, col)
+        else:
+            pending.append((col, value))
+    taken = set(layout.fields)
+    for col, value in pending:
+        name = spec.match(value) if isinstance(value, str) else None
+        month = None if name is not None or not spec.month_columns else parse_month_header(value)
+        if name is not None and name not in taken:
+            _place(layout, name, col)
+        elif month is not None:
+            layout.months.append((col, month))
+        else:
+            layout.ignored.append(col)
+    return layout
+
+
+def _place(layout: HeaderLayout, name: str, col: int) -> None:
+    if name in layout.fields:
+        layout.duplicates.append((name, layout.fields[name], col))
+    else:
+        layout.fields[name] = col

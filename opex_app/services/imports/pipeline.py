@@ -1,0 +1,192 @@
+"""The one import pipeline: read a file by its kind's spec, check it against the database, preview what
+it changes, and (unless a dry run or rejected) commit it all or nothing with its import batch and audit
+events, through the kind's write strategy."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+from sqlmodel import Session, select
+
+from opex_app.auth.permissions import Permission, Principal, require
+from opex_app.domain.budget_fields import MASTER_FIELDS
+from opex_app.domain.fiscal import FiscalYear
+from opex_app.domain.ingest import CellError, ParsedImport
+from opex_app.models import Currency, FiscalYearRow
+from opex_app.services import masters
+from opex_app.services.fiscal_years import ensure_fiscal_year
+from opex_app.services.imports import budget_write
+from opex_app.services.imports.batch import finish_batch, record_batch
+from opex_app.services.imports.checks import currency_errors, master_errors
+from opex_app.services.imports.reading import read_file
+from opex_app.services.imports.result import ImportResult
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    fiscal_year: FiscalYear | None = None
+    dry_run: bool = False
+    skip_invalid: bool = False
+    strict_masters: bool = False
+    mapping: Mapping[str, str] = field(default_factory=dict)  # header text -> field (checked by the spec)
+    sheet: str | None = None
+
+
+def run_import(
+    session: Session,
+    principal: Principal,
+    kind: str,
+    source: bytes | Path,
+    *,
+    file_name: str,
+    options: ImportOptions = ImportOptions(),
+    parsed: ParsedImport | None = None,
+) -> ImportResult:
+    """Validate and (unless dry-run or rejected) commit an import file. Raises WorkbookUnreadable or
+    WorkbookRefused when the file as a whole cannot be taken; otherwise returns the result to show."""
+    require(principal, Permission.IMPORT)
+    started = time.perf_counter()
+    data = source.read_bytes() if isinstance(source, Path) else source
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # The file is parsed in a thread while this one reads what the checks compare it with.
+        reading = (
+            None
+            if parsed
+            else pool.submit(
+                read_file,
+                data,
+                kind,
+                file_name=file_name,
+                fiscal_year=options.fiscal_year,
+                mapping=options.mapping,
+                sheet=options.sheet,
+            )
+        )
+        known = {name: masters.name_index(session, name) for name in MASTER_FIELDS}
+        codes = set(session.exec(select(Currency.code)))
+        guess = options.fiscal_year
+        existing = budget_write.existing_lines(session, _fiscal_year_id(session, guess)) if guess else None
+        parsed = parsed or reading.result()  # type: ignore[union-attr]
+    fy = parsed.fiscal_year
+    assert fy is not None
+    if existing is None or guess != fy:
+        existing = budget_write.existing_lines(session, _fiscal_year_id(session, fy))
+    rows, errors, new_masters = _checked(parsed, existing, known, codes, options)
+    accepted = rows.filter(pl.col("valid"))
+    result = _preview(parsed, rows, errors, new_masters)
+    plan = budget_write.plan(parsed, accepted, existing, known)
+    result.changes = budget_write.cell_changes(plan, fy, {k: masters.names_by_id(session, k) for k in MASTER_FIELDS})
+    in_file = rows.get_column("uid").drop_nulls().implode()  # every UID of the file, valid line or not
+    missing = existing.filter(~pl.col("uid").is_in(in_file)).get_column("uid").sort()
+    result.missing_count, result.missing_keys = missing.len(), missing.head(budget_write.PREVIEW_LIMIT).to_list()
+    _count(result, plan)
+    refusal = _refusal(parsed, result, accepted.height, options)
+    if refusal or options.dry_run:
+        result.status = "rejected" if refusal else "dry-run"
+        result.message = refusal or _summary_message(result)
+        if refusal and not result.errors:  # the errors hold the reason
+            result.errors = [CellError(parsed.sheet, "", parsed.header_row, "", "", refusal)]
+        if refusal and not options.dry_run:
+            result.lines_created = result.lines_updated = result.lines_unchanged = result.masters_created = 0
+            result.import_batch_id = record_batch(session, principal, data, file_name, None, result, started)
+        return result
+    fy_row = ensure_fiscal_year(session, fy)
+    assert fy_row.id is not None
+    result.status = "committed"
+    batch_id = record_batch(session, principal, data, file_name, fy_row.id, result, started)
+    result.import_batch_id = batch_id
+    for name, names in new_masters.items():
+        known[name] |= masters.create_missing(session, principal, name, names, import_batch_id=batch_id)
+    if new_masters:  # the lines naming them now carry their ids
+        plan = budget_write.plan(parsed, accepted, existing, known)
+        _count(result, plan)
+    if plan.new.height or plan.changed.height:
+        budget_write.write(session, principal, fy_row.id, batch_id, plan)
+    result.message = _summary_message(result)
+    finish_batch(session, batch_id, result, started)
+    return result
+
+
+def _checked(
+    parsed: ParsedImport,
+    existing: pl.DataFrame,
+    known: dict[str, dict[str, int]],
+    codes: set[str],
+    options: ImportOptions,
+) -> tuple[pl.DataFrame, list[CellError], dict[str, list[str]]]:
+    """The rows with the database's checks applied: currencies, masters, the total against stored months."""
+    rows = parsed.rows
+    extra = currency_errors(parsed, rows, codes)
+    extra += budget_write.total_errors(parsed, rows.filter(pl.col("valid")), existing)
+    found, new_masters = master_errors(parsed, rows.filter(pl.col("valid")), known, options.strict_masters)
+    extra += found
+    if extra:
+        rows = rows.with_columns(pl.col("valid") & ~pl.col("row").is_in(sorted({e.row for e in extra if e.row})))
+    errors = sorted([*parsed.errors, *extra], key=lambda e: (e.row or 0, len(e.cell), e.cell))
+    return rows, errors, new_masters
+
+
+def _preview(
+    parsed: ParsedImport, rows: pl.DataFrame, errors: list[CellError], new_masters: dict[str, list[str]]
+) -> ImportResult:
+    accepted = parsed.accepted(rows)
+    spec = parsed.spec
+    return ImportResult(
+        status="dry-run",
+        kind=spec.kind,
+        fiscal_year=parsed.fiscal_year.name if parsed.fiscal_year else None,
+        rows_total=parsed.rows_total,
+        rows_accepted=accepted,
+        rows_rejected=parsed.rows_total - accepted,
+        rows_skipped=parsed.rows_skipped,
+        errors=errors,
+        warnings=list(parsed.warnings),
+        sheet=parsed.sheet,
+        header_row=parsed.header_row,
+        layout=parsed.layout,
+        ignored_columns=list(parsed.ignored_columns),
+        ignored_sheets=list(parsed.ignored_sheets),
+        headers=list(parsed.headers),
+        column_map=dict(parsed.column_map),
+        masters_new=new_masters,
+        masters_created=sum(len(v) for v in new_masters.values()),
+        fields_read=[spec.label(n) for n in parsed.present if n in spec.names],
+    )
+
+
+def _count(result: ImportResult, plan: budget_write.Plan) -> None:
+    result.lines_created, result.lines_updated = plan.new.height, plan.changed.height
+    result.lines_unchanged = plan.unchanged.height
+
+
+def _refusal(parsed: ParsedImport, result: ImportResult, accepted: int, options: ImportOptions) -> str:
+    """Why the import would be rejected ('' when it would not)."""
+    where = f"sheet '{parsed.sheet}', header in row {parsed.header_row}"
+    if parsed.rows_total == 0:
+        return f"There are no data rows below the header ({where}): nothing to import."
+    if accepted == 0:
+        return f"Every row has an error ({len(result.errors)} error(s)): nothing to import. Fix the cells listed."
+    if result.errors and not options.skip_invalid:
+        return (
+            f"{len(result.errors)} error(s): nothing was imported. Fix the cells listed, or import only the valid rows."
+        )
+    return ""
+
+
+def _fiscal_year_id(session: Session, fy: FiscalYear) -> int | None:
+    return session.exec(select(FiscalYearRow.id).where(FiscalYearRow.end_year == fy.end_year)).first()
+
+
+def _summary_message(result: ImportResult) -> str:
+    if result.lines_created == 0 and result.lines_updated == 0:
+        return "No changes: every line in the file matches what is stored."
+    verb = "will be" if result.status == "dry-run" else "were"
+    return (
+        f"{result.lines_created} new and {result.lines_updated} changed line(s) {verb} imported; "
+        f"{result.lines_unchanged} unchanged."
+    )
