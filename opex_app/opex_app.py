@@ -5,6 +5,6 @@ from __future__ import annotations
 import reflex as rx
 
 from opex_app.api.routes import api
-from opex_app.pages import admin_audit, admin_users, budget_line, budgets, import_budget, login, overview  # noqa: F401
+from opex_app.pages import admin_audit, admin_users, budget_line, budgets, imports, login, overview  # noqa: F401
 
 app = rx.App(api_transformer=api)  # the theme is configured in rxconfig.py (RadixThemesPlugin)

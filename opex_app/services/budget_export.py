@@ -23,8 +23,9 @@ from sqlmodel import Session, col, select
 
 from opex_app.auth.permissions import Permission, Principal, require
 from opex_app.db import psycopg_connection
+from opex_app.domain.budget_fields import MONTH_FIELDS
 from opex_app.domain.export import BUDGET_COLUMNS, write_budget_workbook, write_template
-from opex_app.domain.export.budget_workbook import DATE_COLUMNS, MONTH_COLUMNS, REMARKS_COLUMN, TEXT_COLUMNS
+from opex_app.domain.export.budget_workbook import DATE_COLUMNS, REMARKS_COLUMN, TEXT_COLUMNS
 from opex_app.domain.fiscal import FiscalYear, parse_fiscal_year
 from opex_app.models import BudgetHead, BudgetLine, CostCentre, Currency, Entity, FiscalYearRow, Tower, Vendor
 from opex_app.services import downloads, masters
@@ -39,7 +40,7 @@ TEMPLATE_MASTERS = ("tower", "budget_head", "cost_centre", "vendor", "entity")
 SCHEMA: dict[str, pl.DataType] = {
     **dict.fromkeys(TEXT_COLUMNS, pl.String()),
     **dict.fromkeys(DATE_COLUMNS, pl.Date()),
-    **dict.fromkeys(MONTH_COLUMNS, pl.Decimal(18, 2)),
+    **dict.fromkeys(MONTH_FIELDS, pl.Decimal(18, 2)),
     REMARKS_COLUMN: pl.String(),
 }
 assert tuple(SCHEMA) == BUDGET_COLUMNS  # the SELECT below lists the columns in this order
@@ -89,7 +90,7 @@ def lines_query(flt: BudgetFilter, fiscal_year_id: int) -> Select:
             col(BudgetLine.currency_code).label("currency"),
             col(BudgetLine.service_start),
             col(BudgetLine.service_end),
-            *(getattr(BudgetLine, m) for m in MONTH_COLUMNS),
+            *(getattr(BudgetLine, m) for m in MONTH_FIELDS),
             col(BudgetLine.remarks),
         )
         .outerjoin(tower, col(tower.id) == BudgetLine.tower_id)

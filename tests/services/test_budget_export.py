@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 
 from opex_app.auth.permissions import PermissionDenied, Principal, cli_principal
-from opex_app.domain.budget_fields import LABELS
+from opex_app.domain.budget_fields import LABELS, MONTH_FIELDS
 from opex_app.domain.export import BUDGET_SHEET, LISTS_SHEET, SUMMARY_SHEET
 from opex_app.domain.fiscal import FiscalYear
 from opex_app.models import BudgetLine, Tower
@@ -22,6 +22,7 @@ from opex_app.services import budget_export, downloads
 from opex_app.services.budget_query import BudgetFilter, fiscal_year_row
 from opex_app.services.errors import NotFound, ServiceError
 from opex_app.services.fiscal_years import ensure_fiscal_year
+from opex_app.services.imports import ImportOptions, run_import
 from opex_app.services.masters import create_missing, name_index
 from opex_app.settings import get_settings
 
@@ -189,8 +190,6 @@ def test_export_writes_one_row_per_line_with_master_names(
 
 def test_export_reimports_every_field_unchanged(session: Session, viewer: Principal, tmp_path: Path) -> None:
     """Every field the import reads comes out of the export: re-importing the file changes nothing."""
-    from opex_app.services.budget_import import ImportOptions, import_budget  # here: only this test needs it
-
     _wipe_lines(session)
     ids = _masters(session)
     fy27 = ensure_fiscal_year(session, FiscalYear(2027)).id
@@ -234,10 +233,11 @@ def test_export_reimports_every_field_unchanged(session: Session, viewer: Princi
     back = pl.read_excel(exported, sheet_name=BUDGET_SHEET, schema_overrides={"Remarks": pl.String})
     assert back["Remarks"].to_list() == remarks  # fastexcel undoes the _x005F_ escape; openpyxl does not
 
-    result = import_budget(
-        session, cli_principal(), exported, file_name=exported.name, options=ImportOptions(dry_run=True)
+    result = run_import(
+        session, cli_principal(), "budget", exported, file_name=exported.name, options=ImportOptions(dry_run=True)
     )
-    assert result.errors == [] and result.unknown_columns == []
+    assert result.errors == [] and result.ignored_columns == []
+    assert result.column_map["remarks"] == "Remarks"
     assert (result.status, result.fiscal_year, result.rows_rejected) == ("dry-run", "FY27", 0)
     assert (result.lines_created, result.lines_updated, result.lines_unchanged) == (0, 0, len(rows)), result.changes
 
@@ -252,7 +252,7 @@ def test_export_reads_back_with_polars_exact_to_two_decimals(
     stored = {line.uid: line for line in lines}
     for row in frame.iter_rows(named=True):
         line = stored[row["UID"]]
-        for month, label in zip(budget_export.MONTH_COLUMNS, HEADERS[11:23], strict=True):
+        for month, label in zip(MONTH_FIELDS, HEADERS[11:23], strict=True):
             assert _money(row[label]) == getattr(line, month), (row["UID"], label)
         assert row["Remarks"] == line.remarks
 

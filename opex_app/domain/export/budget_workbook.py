@@ -37,10 +37,10 @@ TEXT_COLUMNS = TEXT_FIELDS
 TEXT_HEADERS = tuple(LABELS[name] for name in TEXT_FIELDS)
 DATE_COLUMNS = DATE_FIELDS
 DATE_HEADERS = tuple(LABELS[name] for name in DATE_FIELDS)
-MONTH_COLUMNS = MONTH_FIELDS
+
 REMARKS_COLUMN = "remarks"
 REMARKS_HEADER = LABELS[REMARKS_COLUMN]
-BUDGET_COLUMNS = (*TEXT_COLUMNS, *DATE_COLUMNS, *MONTH_COLUMNS, REMARKS_COLUMN)
+BUDGET_COLUMNS = (*TEXT_COLUMNS, *DATE_COLUMNS, *MONTH_FIELDS, REMARKS_COLUMN)
 
 # Master-data columns of the template that get a drop-down: masters key -> header.
 MASTER_HEADERS: dict[str, str] = {name: LABELS[name] for name in (*MASTER_FIELDS, "currency")}
@@ -50,7 +50,7 @@ TEMPLATE_ROWS = 10_000  # data-validation rows 2..10001
 _N_TEXT = len(TEXT_COLUMNS)
 _FIRST_DATE_COL = _N_TEXT
 _FIRST_MONTH_COL = _FIRST_DATE_COL + len(DATE_COLUMNS)
-_TOTAL_COL = _FIRST_MONTH_COL + len(MONTH_COLUMNS)
+_TOTAL_COL = _FIRST_MONTH_COL + len(MONTH_FIELDS)
 _REMARKS_COL = _TOTAL_COL + 1
 _LAST_COL = _REMARKS_COL
 
@@ -149,7 +149,7 @@ def _render_rows(frame: pl.DataFrame, first_row: int, money_style: int, date_sty
         as_date = _value_cell(col, row, date_style, styles.excel_serial_expr(day))
         as_text = _text_cell(col, row, styles.pre_excel_date_text_expr(day))  # before 1900: kept as text
         cells.append(pl.concat_str([as_date, as_text]))
-    months = [pl.col(c).cast(_MONEY) for c in MONTH_COLUMNS]
+    months = [pl.col(c).cast(_MONEY) for c in MONTH_FIELDS]
     for col, amount in enumerate([*months, pl.sum_horizontal(months)], start=_FIRST_MONTH_COL):
         cells.append(_value_cell(col, row, money_style, amount))
     cells.append(_text_cell(_REMARKS_COL, row, remarks))
@@ -159,7 +159,7 @@ def _render_rows(frame: pl.DataFrame, first_row: int, money_style: int, date_sty
 
 def _batch_totals(frame: pl.DataFrame) -> list[Decimal]:
     """Exact Decimal total of each month of one batch (nulls count as zero)."""
-    sums = frame.select([pl.col(c).cast(_MONEY).sum() for c in MONTH_COLUMNS]).row(0)
+    sums = frame.select([pl.col(c).cast(_MONEY).sum() for c in MONTH_FIELDS]).row(0)
     return [Decimal(0) if s is None else s for s in sums]
 
 
@@ -253,7 +253,7 @@ def write_budget_workbook(
     _setup_budget_sheet(ws, headers, fmts)
 
     lines = 0
-    month_totals = [Decimal(0)] * len(MONTH_COLUMNS)
+    month_totals = [Decimal(0)] * len(MONTH_FIELDS)
     with tempfile.TemporaryFile() as rows:
         for frame in batches:
             if frame.height == 0:

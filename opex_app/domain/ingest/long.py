@@ -114,9 +114,10 @@ def _month_errors(
 ) -> list[CellError]:
     col, shown = column
     out = []
-    for row, value, problem, fy_end in (
+    for row, raw, problem, fy_end in (
         rows.filter(pl.col("mp").is_not_null()).select("row", month, "mp", "fy_end").iter_rows()
     ):
+        value = (raw or "").removesuffix(" 00:00:00")
         if problem == _OUTSIDE:
             message = (
                 f"'{value}' is in {FiscalYear(fy_end, fy.start_month)}, outside {fy}, the fiscal year of this import"
@@ -126,7 +127,7 @@ def _month_errors(
         else:
             assert problem in (NOT_A_MONTH, PERIOD_NEEDS_FY)
             message = f"expected a month (a date, a month such as Apr-26, or a fiscal period 1-12), found '{value}'"
-        out.append(CellError(sheet, f"{column_letter(col)}{row}", row, shown, value or "", message))
+        out.append(CellError(sheet, f"{column_letter(col)}{row}", row, shown, value, message))
     return out
 
 
@@ -177,5 +178,6 @@ def _pivot(
     sums = good.group_by(key, "fm").agg(pl.col(amount).sum().cast(AMOUNT))
     for fm in months:
         month_sum = sums.filter(pl.col("fm") == fm).select(key, pl.col(amount).alias(MONTH_FIELDS[fm - 1]))
-        lines = lines.join(month_sum, on=key, how="left").with_columns(pl.col(MONTH_FIELDS[fm - 1]).fill_null(0))
+        month = pl.col(MONTH_FIELDS[fm - 1]).fill_null(0).cast(AMOUNT)
+        lines = lines.join(month_sum, on=key, how="left").with_columns(month)
     return lines

@@ -90,9 +90,12 @@ def read_import(source: str | Path | bytes, spec: ImportSpec, options: ReadOptio
     long = spec.long_fields is not None and not layout.months and set(spec.long_fields) <= set(layout.fields)
     fy: FiscalYear | None = None
     months: dict[int, int] = {}
+    outside: list[int] = []
     if spec.month_columns and not long:
-        fy, months = fiscal_months(layout, found.table.name, found.table.header_row, options.fiscal_year, start_month)
-    columns = _columns(spec, found, months, long)
+        fy, months, outside = fiscal_months(
+            layout, found.table.name, found.table.header_row, options.fiscal_year, start_month
+        )
+    columns = _columns(spec, found, months, long, skip_total=bool(outside))
     parsed = RowParser(found.table, spec, columns, day_first=options.day_first).parse()
     result = _result(spec, workbook.kind, found, columns, parsed, "long" if long else "wide" if months else "table")
     result.fiscal_year = fy
@@ -105,19 +108,23 @@ def read_import(source: str | Path | bytes, spec: ImportSpec, options: ReadOptio
     result.rows = _invalidate(result.rows, result.errors)
     result.warnings = [
         *sheet_warnings(found, options.mapping, workbook.name),
-        *column_warnings(spec, found, {c.col for c in columns}, result),
+        *column_warnings(spec, found, {c.col for c in columns}, result, outside),
         *parsed.skipped,
         *line_warnings(spec, result),
     ]
     return result
 
 
-def _columns(spec: ImportSpec, found: FoundTable, months: dict[int, int], long: bool) -> list[Column]:
+def _columns(
+    spec: ImportSpec, found: FoundTable, months: dict[int, int], long: bool, *, skip_total: bool
+) -> list[Column]:
     layout = found.layout
     out = []
     for name, col in layout.fields.items():
         if spec.long_fields and name in spec.long_fields and not long:
             continue  # a Month or Amount column beside month columns: ignored (a warning says so)
+        if name == "total" and skip_total:
+            continue  # it adds up months of another FY too: not comparable (a warning says so)
         out.append(Column(name, col, spec.field(name).kind, name))
     for month, col in sorted(months.items()):
         out.append(Column(MONTH_FIELDS[month - 1], col, "amount", layout.texts[col]))

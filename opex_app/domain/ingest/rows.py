@@ -250,7 +250,8 @@ class RowParser:
         for (row0, col), text in self.excel_errors.items():
             if row0 + 1 in kept:
                 column = self.by_col[col]
-                message = f"the cell shows the Excel error {text}; expected a value for {column.shown}"
+                label = self.spec.label(column.name) if column.name in self.spec.names else column.shown
+                message = f"the cell shows the Excel error {text}; expected a value for {label}"
                 found.append(self.error(row0 + 1, column, text, message))
         found.sort(key=lambda item: (item[0], item[1]))
         return [error for _, _, error in found]

@@ -40,7 +40,9 @@ def sheet_warnings(found: FoundTable, mapping: Mapping[str, str], file_name: str
     return out
 
 
-def column_warnings(spec: ImportSpec, found: FoundTable, read: set[int], parsed: ParsedImport) -> list[CellError]:
+def column_warnings(
+    spec: ImportSpec, found: FoundTable, read: set[int], parsed: ParsedImport, outside: list[int]
+) -> list[CellError]:
     """Each ignored column (those that look like months or stand between month columns said so), and
     fewer than twelve months."""
     layout, table = found.layout, found.table
@@ -49,9 +51,13 @@ def column_warnings(spec: ImportSpec, found: FoundTable, read: set[int], parsed:
         text = layout.texts[col]
         if not text or col in read:
             continue
-        name = next((name for name, c in layout.fields.items() if c == col), None)
-        if name is not None and spec.long_fields and name in spec.long_fields:
-            why = f"is a {spec.label(name)} column, read only in the long layout (one row per month)"
+        name = next((name for name, c in layout.fields.items() if c == col), None) or spec.match(text)
+        if col in outside:
+            why = f"is a month outside {parsed.fiscal_year}, the fiscal year of this import"
+        elif name == "total" and outside:
+            why = f"adds up months outside {parsed.fiscal_year} too, so it was not checked"
+        elif name is not None and spec.long_fields and name in spec.long_fields:
+            why = f"is the {spec.label(name)} column of the long layout, not read beside month columns"
         elif name is not None:
             why = f"is a second {spec.label(name)} column (the mapped one is read)"
         elif layout.looks_like_month(col):

@@ -10,19 +10,26 @@ from opex_app.domain.ingest.headers import HeaderLayout
 
 def fiscal_months(
     layout: HeaderLayout, sheet: str, header_row: int, chosen: FiscalYear | None, start_month: int
-) -> tuple[FiscalYear, dict[int, int]]:
-    """The FY of the month columns and fiscal month -> column. `header_row` is 0-based."""
+) -> tuple[FiscalYear, dict[int, int], list[int]]:
+    """The FY of the month columns, fiscal month -> column, and the month columns of other FYs (with a
+    chosen FY, as a calendar-year file has: they are ignored, and a warning says so). `header_row` is 0-based."""
     texts = layout.texts
     placed = [(col, *month.fiscal(start_month)) for col, month in layout.months]
     dated = [(col, fy) for col, fy, _ in placed if fy is not None]
     years = sorted({fy for _, fy in dated})
+    outside: list[int] = []
+    if len(years) > 1 and chosen is not None and chosen in years:
+        outside = [col for col, fy in dated if fy != chosen]
+        placed = [item for item in placed if item[0] not in outside]
+        years = [chosen]
     if len(years) > 1:
         first = next(col for col, fy in dated if fy == years[0])
         second = next(col for col, fy in dated if fy == years[1])
         raise WorkbookRefused(
             f"the month columns of sheet '{sheet}' span more than one fiscal year: "
             f"'{texts[first]}' is in {years[0]} and '{texts[second]}' is in {years[1]}; "
-            "a budget file holds one fiscal year"
+            f"a budget file holds one fiscal year: pass --fy (e.g. --fy {years[-1]}) to import the months of that "
+            "year (the other month columns are then ignored, with a warning)"
         )
     if years:
         fy = years[0]
@@ -48,4 +55,4 @@ def fiscal_months(
                 f"'{texts[col]}' ({cell_name(header_row, col)})"
             )
         months[month] = col
-    return fy, months
+    return fy, months, outside

@@ -95,14 +95,30 @@ def run_import(
             result.lines_created = result.lines_updated = result.lines_unchanged = result.masters_created = 0
             result.import_batch_id = record_batch(session, principal, data, file_name, None, result, started)
         return result
-    fy_row = ensure_fiscal_year(session, fy)
+    return _commit(session, principal, (data, file_name, started), parsed, (accepted, existing, plan), known, result)
+
+
+def _commit(
+    session: Session,
+    principal: Principal,
+    source: tuple[bytes, str, float],
+    parsed: ParsedImport,
+    planned: tuple[pl.DataFrame, pl.DataFrame, budget_write.Plan],
+    known: dict[str, dict[str, int]],
+    result: ImportResult,
+) -> ImportResult:
+    """Write it all in the caller's transaction: batch, new masters, lines, audit."""
+    data, file_name, started = source
+    accepted, existing, plan = planned
+    assert parsed.fiscal_year is not None
+    fy_row = ensure_fiscal_year(session, parsed.fiscal_year)
     assert fy_row.id is not None
     result.status = "committed"
     batch_id = record_batch(session, principal, data, file_name, fy_row.id, result, started)
     result.import_batch_id = batch_id
-    for name, names in new_masters.items():
+    for name, names in result.masters_new.items():
         known[name] |= masters.create_missing(session, principal, name, names, import_batch_id=batch_id)
-    if new_masters:  # the lines naming them now carry their ids
+    if result.masters_new:  # the lines naming them now carry their ids
         plan = budget_write.plan(parsed, accepted, existing, known)
         _count(result, plan)
     if plan.new.height or plan.changed.height:
