@@ -300,13 +300,15 @@ class ImportState(AppState):
 
     @guarded(Permission.IMPORT)
     def pick_fy(self, name: str) -> Any:
-        if name not in self.fy_choices:
-            return None
+        if name not in self.fy_choices or name == self.fy_name:
+            return None  # a select may report its own value again when it re-renders: no new preview
         self.fy_name = name
         return ImportState.preview if self._upload_id else None
 
     @guarded(Permission.IMPORT)
     def set_skip_invalid(self, value: bool) -> Any:
+        if bool(value) == self.skip_invalid:
+            return None
         self.skip_invalid = bool(value)
         return ImportState.preview if self._upload_id else None
 

@@ -25,7 +25,9 @@ def test_a_correction_is_audited_with_the_rate_it_replaces(session: Session) -> 
     row = set_rate(session, cli_principal(), currency="SEK", rate="7.9", effective_from=date(2041, 4, 1))
     set_rate(session, cli_principal(), currency="SEK", rate="8.1", effective_from=date(2041, 4, 1))
     events = session.exec(
-        select(AuditEvent).where(AuditEvent.entity == "fx_rate", AuditEvent.entity_id == str(row.id))
+        select(AuditEvent)
+        .where(AuditEvent.entity == "fx_rate", AuditEvent.entity_id == str(row.id))
+        .order_by(AuditEvent.id)  # type: ignore[arg-type]
     ).all()
     assert [e.action for e in events] == ["create", "update"]
     assert events[1].changes["rate_to_base"] == ["7.900000", "8.100000"]
