@@ -412,11 +412,6 @@ def test_rows_that_are_not_lines_are_skipped_and_said(tmp_path: Path) -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: RowParser._skipped always names cell A<row> (and column ''), not the cell of the "
-    "label, so a table that does not start in column A points at the wrong cell",
-)
 def test_a_skipped_row_is_said_at_the_cell_of_its_label(tmp_path: Path) -> None:
     parsed = _read(tmp_path, NOT_LINES, start_col=2)  # UID in C, Tower in D, Description in E
     skipped = [w.ref for w in parsed.warnings if "skipped" in w.message]
@@ -521,11 +516,6 @@ def test_month_names_down_a_column_are_refused_saying_so(tmp_path: Path) -> None
     assert MONTHS_AS_ROWS in str(_refusal(tmp_path, rows))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: a data row holding a month name ('April', 1, 2) scores higher than the real header "
-    "row, so the refusal's closest row is row 2 and the month column is named 'April', not 'Fiscal Month'",
-)
 def test_month_names_down_a_column_point_at_the_header_row(tmp_path: Path) -> None:
     rows: list[list[object]] = [["Fiscal Month", "400100 Salaries", "400200 Rent"]]
     rows += [[label, 1, 2] for label in ("April", "May", "June", "July")]
@@ -534,22 +524,12 @@ def test_month_names_down_a_column_point_at_the_header_row(tmp_path: Path) -> No
     assert refused.closest.row == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not implemented: table._months_down_a_column counts only text cells that read as month "
-    "headers, so SAP period numbers (1-12) under a 'Period' header give no months-as-rows hint",
-)
 def test_sap_periods_down_the_rows_are_refused_saying_so(tmp_path: Path) -> None:
     rows: list[list[object]] = [["Period", "Cost Element 400100", "Cost Element 400200"]]
     rows += [[period, 1, 2] for period in range(1, 13)]
     assert f"{MONTHS_AS_ROWS} (column 'Period')" in str(_refusal(tmp_path, rows))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not implemented: table._months_down_a_column ignores date cells, so a 'Posting Date' column "
-    "of dates down the rows gives no months-as-rows hint",
-)
 def test_dates_down_the_rows_are_refused_saying_so(tmp_path: Path) -> None:
     rows: list[list[object]] = [["Posting Date", "Salaries", "Rent"]]
     rows += [[date(2026, month, 1), 1, 2] for month in range(4, 13)]
@@ -569,11 +549,6 @@ def test_a_pivot_is_refused_saying_so(tmp_path: Path) -> None:
     assert "It looks like a pivot table: import the data the pivot is built from instead." in message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: the pivot's own 'Grand Total' row reads as a header naming the total field, so it "
-    "is the closest row (score 1 > 0) and the refusal says 'annual amounts only' instead of 'pivot'",
-)
 def test_a_pivot_with_its_grand_total_row_is_refused_saying_so(tmp_path: Path) -> None:
     rows: list[list[object]] = [["Row Labels", "Sum of Amount"], ["Infra", 5], ["Apps", 7], ["Grand Total", 12]]
     message = str(_refusal(tmp_path, rows))
@@ -601,11 +576,6 @@ def test_an_empty_csv_or_binary_junk_is_unreadable(data: bytes, match: str) -> N
         _csv(data)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="differs from the rule list: a CSV of blank lines only is opened (one sheet with no cells) "
-    "and refused as 'holds no cell data' (WorkbookRefused), not WorkbookUnreadable as an empty CSV",
-)
 def test_a_csv_of_blank_lines_is_unreadable() -> None:
     with pytest.raises(WorkbookUnreadable, match="empty"):
         _csv(b"\r\n\r\n\r\n")

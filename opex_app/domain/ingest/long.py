@@ -141,9 +141,23 @@ def _conflicts(
 ) -> list[CellError]:
     out: list[CellError] = []
     for name in others:
+        # Only the lines whose rows hold two different values are looked at row by row.
+        split = (
+            good.lazy()
+            .filter(pl.col(name).is_not_null())
+            .group_by(key)
+            .agg(pl.col(name).n_unique().alias("n"))
+            .filter(pl.col("n") > 1)
+            .collect()
+            .get_column(key)
+        )
+        if split.is_empty():
+            continue
         first = pl.col(name).drop_nulls().first().over(key)
-        differing = good.with_columns(first.alias("first")).filter(
-            pl.col(name).is_not_null() & (pl.col(name) != pl.col("first"))
+        differing = (
+            good.filter(pl.col(key).is_in(split.implode()))
+            .with_columns(first.alias("first"))
+            .filter(pl.col(name).is_not_null() & (pl.col(name) != pl.col("first")))
         )
         col, shown = columns[name]
         for row, key_value, value, agreed in differing.select("row", key, name, "first").iter_rows():
@@ -175,9 +189,13 @@ def _pivot(
         )
         .with_columns(pl.col("valid") & ~pl.col(key).is_in(bad_keys.implode()))
     )
-    sums = good.group_by(key, "fm").agg(pl.col(amount).sum().cast(AMOUNT))
-    for fm in months:
-        month_sum = sums.filter(pl.col("fm") == fm).select(key, pl.col(amount).alias(MONTH_FIELDS[fm - 1]))
-        month = pl.col(MONTH_FIELDS[fm - 1]).fill_null(0).cast(AMOUNT)
-        lines = lines.join(month_sum, on=key, how="left").with_columns(month)
-    return lines
+    if not months:
+        return lines
+    sums = (
+        good.group_by(key, "fm")
+        .agg(pl.col(amount).sum())
+        .pivot(on="fm", index=key, values=amount)
+        .rename({str(fm): MONTH_FIELDS[fm - 1] for fm in months})
+    )
+    lines = lines.join(sums, on=key, how="left")
+    return lines.with_columns(pl.col(MONTH_FIELDS[fm - 1]).fill_null(0).cast(AMOUNT) for fm in months)

@@ -97,6 +97,7 @@ def read_import(source: str | Path | bytes, spec: ImportSpec, options: ReadOptio
         )
     columns = _columns(spec, found, months, long, skip_total=bool(outside))
     parsed = RowParser(found.table, spec, columns, day_first=options.day_first).parse()
+    found.table.frame = found.table.frame.clear()  # the sheet as read is no longer needed: free it now
     result = _result(spec, workbook.kind, found, columns, parsed, "long" if long else "wide" if months else "table")
     result.fiscal_year = fy
     if long:

@@ -23,7 +23,7 @@ from opex_app.domain.ingest.amounts import (
 )
 from opex_app.domain.ingest.cells import as_text, blank_to_null, has_content
 from opex_app.domain.ingest.errors import CellError, column_letter
-from opex_app.domain.ingest.headers import SECTION_LABEL_PATTERN, TOTAL_LABEL_PATTERN
+from opex_app.domain.ingest.headers import SECTION_LABEL_PATTERN, TOTAL_LABEL_PATTERN, header_text, is_total_label
 from opex_app.domain.ingest.messages import END_BEFORE_START, KEY_EMPTY, message_for
 from opex_app.domain.ingest.specs import ImportSpec, ValueKind
 from opex_app.domain.ingest.workbook import SheetTable
@@ -78,7 +78,7 @@ class RowParser:
         parsed = (
             frame.lazy()
             .with_columns(pl.int_range(first, first + pl.len(), dtype=pl.Int64).alias("row"))
-            .with_columns(*self._value_columns(frame.schema), self._skip(frame.schema))
+            .with_columns(*self._value_columns(frame.schema), self._skip(frame))
             .unnest([f"{c.name}__s" for c in self._structured()])
             .filter(has_content(frame.schema))
             .with_columns(self._row_checks())
@@ -168,18 +168,34 @@ class RowParser:
 
     # -- rows that are not lines
 
-    def _skip(self, schema: pl.Schema) -> pl.Expr:
+    def _skip(self, frame: pl.DataFrame) -> pl.Series:
         """'total' for a row whose key or first text cell is a total label, 'section' for a row whose only
-        content is a label ending in a colon."""
-        texts = [blank_to_null(pl.col(name)) for name, dtype in schema.items() if dtype == pl.String]
-        if not texts:
-            return pl.lit(None, pl.String).alias(SKIP)
-        labels = [pl.coalesce(texts)]
-        labels += [
-            blank_to_null(as_text(pl.col(str(self.columns[k].col)), schema[str(self.columns[k].col)]))
-            for k in self.spec.key
-            if k in self.columns
-        ]
+        content is a label ending in a colon, else null. Only rows that could be such (no key, a key that
+        reads like a label, or text left of the key) are looked at in full: on a large sheet, a handful."""
+        schema = frame.schema
+        texts = [name for name, dtype in schema.items() if dtype == pl.String]
+        if not texts or frame.height == 0:
+            return pl.Series(SKIP, [None] * frame.height, dtype=pl.String)
+        keys = [str(self.columns[k].col) for k in self.spec.key if k in self.columns]
+        candidate = pl.lit(True)
+        if keys:
+            key = blank_to_null(as_text(pl.col(keys[0]), schema[keys[0]]))
+            left = [blank_to_null(pl.col(n)).is_not_null() for n in texts if int(n) < int(keys[0])]
+            candidate = (
+                key.is_null()
+                | key.str.contains(TOTAL_LABEL_PATTERN).fill_null(False)
+                | key.str.contains(SECTION_LABEL_PATTERN).fill_null(False)
+                | pl.any_horizontal([pl.lit(False), *left])
+            )
+        index = frame.select(pl.arg_where(candidate)).to_series()
+        if index.len() == 0:
+            return pl.Series(SKIP, [None] * frame.height, dtype=pl.String)
+        found = frame[index].select(self._skip_kind(schema, texts, keys)).to_series()
+        return pl.Series(SKIP, [None] * frame.height, dtype=pl.String).scatter(index, found)
+
+    def _skip_kind(self, schema: pl.Schema, texts: list[str], keys: list[str]) -> pl.Expr:
+        labels = [pl.coalesce([blank_to_null(pl.col(n)) for n in texts])]
+        labels += [blank_to_null(as_text(pl.col(k), schema[k])) for k in keys]
         is_total = pl.any_horizontal([label.str.contains(TOTAL_LABEL_PATTERN).fill_null(False) for label in labels])
         filled = pl.sum_horizontal(
             [
@@ -188,24 +204,31 @@ class RowParser:
             ]
         )
         is_section = (filled == 1) & labels[0].str.contains(SECTION_LABEL_PATTERN).fill_null(False)
-        return (
-            pl.when(is_total).then(pl.lit(_TOTAL)).when(is_section).then(pl.lit(_SECTION)).otherwise(None).alias(SKIP)
-        )
+        return pl.when(is_total).then(pl.lit(_TOTAL)).when(is_section).then(pl.lit(_SECTION)).alias(SKIP)
 
     def _skipped(self, rows: pl.DataFrame) -> list[CellError]:
+        """A warning per skipped row, at the cell of its label (the key's, or the first text cell's)."""
         if rows.height == 0:
             return []
-        label = pl.coalesce([blank_to_null(pl.col(c).cast(pl.String)) for c in rows.columns if c.isdigit()])
+        cells = [c for c in rows.columns if c.isdigit()]
+        keys = [str(self.columns[k].col) for k in self.spec.key if k in self.columns]
         out = []
-        for row, skip, text in rows.select("row", SKIP, label.alias("label")).iter_rows():
+        for record in rows.select("row", SKIP, *cells).iter_rows(named=True):
+            row, skip = record["row"], record[SKIP]
+            key = record[keys[0]] if keys else None
+            if isinstance(key, str) and key.strip() and skip == _TOTAL and is_total_label(key):
+                col = keys[0]
+            else:
+                col = next((c for c in cells if isinstance(record[c], str) and record[c].strip()), cells[0])
+            text = str(record[col]).strip() if record[col] is not None else ""
             what = "a totals row" if skip == _TOTAL else "a section heading"
             out.append(
                 CellError(
                     self.table.name,
-                    f"A{row}",
+                    f"{column_letter(int(col))}{row}",
                     row,
-                    "",
-                    text or "",
+                    header_text(self.table.header.get(int(col))),
+                    text,
                     f"row {row} ('{text}') was skipped as {what}, not read as a {self.spec.noun}",
                 )
             )

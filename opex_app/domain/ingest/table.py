@@ -7,9 +7,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from opex_app.domain.ingest.errors import Closest, WorkbookRefused, WorkbookUnreadable, cell_name
-from opex_app.domain.ingest.headers import HeaderLayout, classify
+from opex_app.domain.ingest.headers import HeaderLayout, classify, header_text
 from opex_app.domain.ingest.months import parse_month_header
 from opex_app.domain.ingest.specs import ImportSpec, header_key
 from opex_app.domain.ingest.workbook import MAX_HEADER_ROWS, RawSheet, SheetTable, Workbook
@@ -117,6 +118,9 @@ def _refusal(workbook: Workbook, spec: ImportSpec, best: _Candidate | None) -> W
             else ""
         )
         return WorkbookRefused(f"{intro}. The file holds no cell data on any sheet{where}")
+    down = _months_down_a_column(best.raw)
+    if down is not None and down[1] != best.row:  # a month name down the rows scored as a header: use the header
+        best = _Candidate(best.raw, down[1], classify(best.raw.row_values(down[1]), spec, {}))
     layout, raw = best.layout, best.raw
     headers = [text for _, text in sorted(layout.texts.items()) if text]
     found = [spec.label(name) for name in layout.fields]
@@ -136,17 +140,17 @@ def _refusal(workbook: Workbook, spec: ImportSpec, best: _Candidate | None) -> W
         + (f" (found {', '.join(found)}" if found else " (found none of the columns")
         + (f"; missing {', '.join(missing)})." if missing else ")."),
     ]
-    parts.extend(_hints(spec, best))
+    parts.extend(_hints(spec, best, down[0] if down else None))
     return WorkbookRefused(" ".join(parts), Closest(raw.name, best.row + 1, headers))
 
 
-def _hints(spec: ImportSpec, best: _Candidate) -> list[str]:
+def _hints(spec: ImportSpec, best: _Candidate, month_column: str | None) -> list[str]:
     layout, raw = best.layout, best.raw
     hints: list[str] = []
-    keys = {header_key(text) for text in layout.texts.values()}
-    if any(key.startswith(hint) for key in keys for hint in _PIVOT_HINTS):
+    cells = [header_key(v) for _, values in raw.rows(0, MAX_HEADER_ROWS) for v in values.values() if isinstance(v, str)]
+    pivot = any(key.startswith(hint) for key in cells for hint in _PIVOT_HINTS)
+    if pivot:
         hints.append("It looks like a pivot table: import the data the pivot is built from instead.")
-    month_column = _months_down_a_column(raw, best.row)
     if month_column is not None and spec.long_fields:
         hints.append(
             f"The months run down the rows (column '{month_column}'): that is the long layout, one row per "
@@ -154,7 +158,7 @@ def _hints(spec: ImportSpec, best: _Candidate) -> list[str]:
             f'{spec.label(spec.long_fields[1])} column (map them with --map "HEADER=month" and '
             '--map "HEADER=amount") and a key column for the line.'
         )
-    elif spec.month_columns and not layout.months and "total" in layout.fields:
+    elif not pivot and spec.month_columns and not layout.months and "total" in layout.fields:
         hints.append(
             f"It has annual amounts only ('{layout.texts[layout.fields['total']]}'): a {spec.noun} needs its "
             "months; add month columns, or a month and an amount column."
@@ -180,15 +184,44 @@ def _likely(layout: HeaderLayout, hints: tuple[str, ...]) -> str | None:
     return None
 
 
-def _months_down_a_column(raw: RawSheet, header_row: int) -> str | None:
-    """A column whose cells below the row are mostly months: the data has months as rows."""
-    counts: dict[int, int] = {}
-    for _, values in raw.rows(header_row + 1, 24):
+def _months_down_a_column(raw: RawSheet) -> tuple[str, int] | None:
+    """A column whose cells in the first rows are mostly months (month names, dates, or period numbers
+    1-12 under a Period or Month header): the data has months as rows. (Its header text, its 0-based row.)"""
+    rows = list(raw.rows(0, MAX_HEADER_ROWS + 4))
+    counts: dict[int, list[int]] = {}
+    for row, values in rows:
         for col, value in values.items():
-            if isinstance(value, str) and parse_month_header(value) is not None:
-                counts[col] = counts.get(col, 0) + 1
-    best = max(counts, key=lambda c: counts[c], default=None)
-    if best is None or counts[best] < 3:
-        return None
-    header = raw.row_values(header_row).get(best)
-    return str(header) if header is not None else f"column {best + 1}"
+            if _month_like(value):
+                counts.setdefault(col, []).append(row)
+    for col, hits in sorted(counts.items(), key=lambda item: -len(item[1])):
+        if len(hits) < 3:
+            break
+        above = [(row, values[col]) for row, values in rows if row < hits[0] and col in values]
+        header_row, header = above[-1] if above else (hits[0], None)
+        numbers_only = all(_number(value) for row, values in rows if row in hits for value in [values[col]])
+        if numbers_only and not _periodish(header):
+            continue  # plain numbers under a header that is not a period: not months
+        return (header_text(header) if header is not None else f"column {col + 1}"), header_row
+    return None
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) or (isinstance(value, str) and value.strip().isdigit())
+
+
+def _month_like(value: object) -> bool:
+    if isinstance(value, str) and value.strip().isdigit():
+        return float(value) in _PERIODS
+    if isinstance(value, str):
+        return parse_month_header(value) is not None
+    if isinstance(value, date | datetime):
+        return True
+    return isinstance(value, int | float) and not isinstance(value, bool) and float(value) in _PERIODS
+
+
+_PERIODS = {float(n) for n in range(1, 13)}
+
+
+def _periodish(header: object) -> bool:
+    key = header_key(header) if header is not None else ""
+    return "period" in key or "month" in key

@@ -17,6 +17,7 @@ Row and column numbers here are 0-based worksheet positions (row 0 is Excel's ro
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import re
 import zipfile
@@ -52,6 +53,16 @@ _FASTEXCEL_LOG.addHandler(logging.NullHandler())
 _FASTEXCEL_LOG.propagate = False
 
 Kind = Literal["xlsx", "xlsb", "ods", "xls", "csv"]
+
+
+def release_freed_heap() -> None:
+    """Hand the C heap that a sheet read freed back to the OS. fastexcel builds the whole sheet in the C
+    heap (hundreds of MB for a million rows) and frees it once the frame is made, but glibc keeps the pages
+    and Polars allocates from its own allocator, so without this they only add to the peak of what follows."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
 
 
 @dataclass(frozen=True)
@@ -243,7 +254,10 @@ class ExcelWorkbook(Workbook):
         if typed:
             try:
                 loaded = self._reader.load_sheet(index, header_row=0, skip_rows=0, schema_sample_rows=None)
-                return RawSheet.typed(sheet, loaded)
+                raw = RawSheet.typed(sheet, loaded)
+                del loaded
+                release_freed_heap()
+                return raw
             except fastexcel.FastExcelError:
                 pass  # a mix of cell types fastexcel will not infer (e.g. #NAME? or durations): read as text
             except Exception as exc:
@@ -252,7 +266,10 @@ class ExcelWorkbook(Workbook):
                 ) from exc
         try:
             loaded = self._reader.load_sheet(index, header_row=None, skip_rows=0, dtypes="string")
-            return RawSheet.text(sheet, loaded)
+            raw = RawSheet.text(sheet, loaded)
+            del loaded
+            release_freed_heap()
+            return raw
         except Exception as exc:
             raise WorkbookUnreadable(
                 f"{self.name} is damaged: sheet '{sheet}' cannot be read ({first_line(exc)})"
@@ -272,6 +289,8 @@ class CsvWorkbook(Workbook):
             raise WorkbookUnreadable(f"{name}: {first_line(exc)}") from exc
         self.encoding, self.delimiter = grid.encoding, grid.delimiter
         self._frame = grid.frame
+        if not any(self._frame[name].drop_nulls().str.strip_chars().ne("").any() for name in self._frame.columns):
+            raise WorkbookUnreadable(f"{name} is empty: it holds no cells")
 
     def load(self, index: int) -> RawSheet:
         columns = list(range(self._frame.width))
