@@ -137,7 +137,7 @@ def _profile_row(S: Any, profile: Any) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.text(profile["name"], weight="medium"), white_space="nowrap"),
         rx.table.cell(rx.text(profile["columns"], size="1")),
-        rx.table.cell(rx.text(profile["updated"], size="1", color_scheme="gray"), white_space="nowrap"),
+        rx.table.cell(rx.text(profile["updated"], size="1", color_scheme="gray")),
         rx.table.cell(
             rx.hstack(
                 rx.button(
@@ -159,6 +159,7 @@ def _profile_row(S: Any, profile: Any) -> rx.Component:
                 ),
                 spacing="2",
             ),
+            white_space="nowrap",
         ),
         data_testid="profile-row",
     )

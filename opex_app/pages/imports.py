@@ -91,8 +91,10 @@ def _dropzone() -> rx.Component:
         id=UPLOAD_ID,
         accept={
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": [".xlsx", ".xlsm"],
+            "application/vnd.ms-excel.sheet.binary.macroEnabled.12": [".xlsb"],
             "application/vnd.ms-excel": [".xls"],
             "application/vnd.oasis.opendocument.spreadsheet": [".ods"],
+            "text/csv": [".csv"],
         },
         max_files=1,
         multiple=False,
@@ -108,9 +110,12 @@ def _dropzone() -> rx.Component:
 
 def _status() -> rx.Component:
     return rx.vstack(
-        rx.cond(S.phase == "uploading", rx.progress(value=S.upload_progress, width="100%")),
         rx.cond(
-            S.busy & (S.phase != "uploading"),
+            (S.upload_progress > 0) & (S.upload_progress < 100),
+            rx.progress(value=S.upload_progress, width="100%", data_testid="upload-progress"),
+        ),
+        rx.cond(
+            S.busy,
             rx.vstack(
                 rx.hstack(rx.spinner(), rx.text(S.message), align="center"),
                 rx.progress(width="100%"),
@@ -228,8 +233,9 @@ def _summary() -> rx.Component:
             ),
             rx.grid(
                 *[kpi_card(label, S.summary[key]) for key, label in SUMMARY],
-                columns=rx.breakpoints(initial="2", sm="4"),
-                spacing="2",
+                # four to a row when there is room, fewer (at least 10rem each) on narrow screens
+                grid_template_columns="repeat(auto-fill, minmax(max(10rem, calc(25% - 0.5rem)), 1fr))",
+                gap="0.5rem",
                 width="100%",
                 data_testid="import-summary",
             ),

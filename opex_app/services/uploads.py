@@ -11,7 +11,7 @@ from opex_app.services.errors import ServiceError
 from opex_app.settings import get_settings
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
-ALLOWED_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
+ALLOWED_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".csv"}
 ABANDONED_AFTER_SECONDS = 24 * 3600  # an upload never committed nor discarded is removed after a day
 
 
@@ -28,7 +28,9 @@ def save_upload(file_name: str, data: bytes) -> str:
         raise ServiceError(f"{file_name} is {len(data) / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB")
     suffix = Path(file_name).suffix.lower()
     if suffix not in ALLOWED_SUFFIXES:
-        raise ServiceError(f"{file_name} is not an Excel workbook (.xlsx expected)")
+        raise ServiceError(
+            f"{file_name} is not a spreadsheet the import reads (.xlsx, .xlsm, .xlsb, .xls, .ods or .csv)"
+        )
     _sweep_abandoned()
     upload_id = secrets.token_urlsafe(24)
     (upload_dir() / f"{upload_id}{suffix}").write_bytes(data)

@@ -46,7 +46,7 @@ ERROR_COLUMNS = ("ref", "row", "column", "value", "message")
 ERRORS_SHOWN = 500  # error rows the table shows
 ERRORS_KEPT = 1000  # error rows kept for sorting (the error report re-reads the file for all of them)
 LIST_SHOWN = 200  # warnings, changed cells and missing keys shown
-BUSY_PHASES = ("uploading", "validating", "committing")
+BUSY_PHASES = ("validating", "committing")
 
 
 def _fy_choices() -> list[str]:
@@ -92,7 +92,7 @@ def _preview(
     if not offer_profile:
         return _dry_run(principal, kind, data, file_name, options)
     first = _dry_run(principal, kind, data, file_name, replace(options, mapping={}))
-    if not first.headers:
+    if not first.headers or kind not in mapping_profiles.IMPORT_KINDS:
         return first
     with read_session() as session:
         profile = mapping_profiles.profile_for_headers(session, principal, kind=kind, headers=first.headers)
@@ -199,10 +199,8 @@ class ImportState(AppState):
     skip_invalid: bool = False
     # The file and where its import stands
     file_name: str = ""
-    phase: str = (
-        "idle"  # idle | uploading | validating | mapping | previewed | rejected | committing | committed | failed
-    )
-    upload_progress: int = 0
+    phase: str = "idle"  # idle | validating | mapping | previewed | rejected | committing | committed | failed
+    upload_progress: int = 0  # percent of the file sent; the bar shows while it is between 0 and 100
     message: str = ""
     # The preview
     summary: dict[str, str] = {}
@@ -316,7 +314,8 @@ class ImportState(AppState):
 
     @guarded(Permission.IMPORT)
     def track_upload(self, progress: dict[str, Any]) -> None:
-        self.phase = "uploading"
+        """The browser's upload progress. These events travel apart from the upload itself and may be
+        handled after it, so they only move the bar (the last one says 100: the bar hides), never the phase."""
         self.upload_progress = round(float(progress.get("progress", 0)) * 100)
 
     @guarded(Permission.IMPORT)
@@ -520,6 +519,7 @@ class ImportState(AppState):
         if self._upload_id:
             uploads.discard_upload(self._upload_id)
         self._upload_id, self.file_name, self.phase, self.message = "", "", "idle", ""
+        self.upload_progress = 0
         self._reset_result()
         self._set_mapping({}, profile=None)
         self.mapping_rows, self.mapping_open, self.profile_note = [], False, ""

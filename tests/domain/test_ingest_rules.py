@@ -182,7 +182,7 @@ def test_long_layout_errors_show_a_date_cell_as_a_date(tmp_path: Path) -> None:
 def test_a_mapping_makes_a_file_readable(tmp_path: Path) -> None:
     rows: list[list[object]] = [["Cost ID", "Description", "Apr-26"], ["C-1", "Hosting", 10]]
     refused = _refusal(tmp_path, rows)
-    assert "If 'Cost ID' is the UID, map it: --map \"Cost ID=uid\"." in str(refused)
+    assert "If 'Cost ID' is the UID, map it to UID (--map \"Cost ID=uid\")." in str(refused)
 
     mapping = parse_mapping(BUDGET, ["Cost ID=uid"])
     assert mapping == {"Cost ID": "uid"}
@@ -484,7 +484,7 @@ def test_no_table_names_the_closest_row_and_suggests_a_mapping_for_a_likely_key(
     assert message.startswith("budget.xlsx has no budget line table: no sheet has, in its first 20 rows, a header row")
     assert f"Closest: sheet 'Budget' row 2 with '{key}', 'Description', 'Apr-26'" in message
     assert "(found Description, 1 month column(s); missing UID)" in message
-    assert f"If '{key}' is the UID, map it: --map \"{key}=uid\"." in message
+    assert f"If '{key}' is the UID, map it to UID (--map \"{key}=uid\")." in message
     assert refused.closest == Closest("Budget", 2, [key, "Description", "Apr-26"])
 
 

@@ -84,6 +84,16 @@ def test_map_columns_save_profile_and_reuse_it(page, login, running_app, tmp_pat
     page.get_by_test_id("profile-rename-confirm").click()
     expect(listing).to_contain_text("Hosting costs")
     expect(page.get_by_test_id("profile-applied")).to_contain_text("Hosting costs")
+
+    # A profile applied to a file can be cleared: the file is read as it is again (and refused).
+    upload.set_input_files(_cost_sheet(tmp_path / "costs-3.xlsx", 3))
+    expect(page.get_by_test_id("import-message")).to_contain_text("will be imported", timeout=SLOW)
+    expect(page.get_by_test_id("profile-applied")).to_contain_text("Hosting costs")
+    page.get_by_test_id("profile-clear").click()
+    expect(page.get_by_test_id("mapping-editor")).to_be_visible(timeout=SLOW)
+    expect(page.get_by_test_id("import-message")).to_contain_text("no budget line table")
+    expect(page.get_by_test_id("profile-applied")).to_have_count(0)
+
     listing.get_by_test_id("profile-delete").click()
     page.get_by_test_id("profile-delete-confirm").click()
     expect(page.get_by_test_id("profiles-list")).to_have_count(0)

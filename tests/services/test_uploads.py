@@ -30,8 +30,8 @@ def test_upload_is_stored_found_and_discarded(data_dir: Path) -> None:
 def test_too_big_or_not_a_workbook_is_refused(data_dir: Path) -> None:
     with pytest.raises(ServiceError, match="the limit is"):
         uploads.save_upload("big.xlsx", b"x" * 1001)
-    with pytest.raises(ServiceError, match="not an Excel workbook"):
-        uploads.save_upload("budget.csv", b"UID,Apr-26")
+    with pytest.raises(ServiceError, match="not a spreadsheet the import reads"):
+        uploads.save_upload("budget.pdf", b"%PDF-1.4")
     assert not (data_dir / "uploads").exists() or not any((data_dir / "uploads").iterdir())
 
 

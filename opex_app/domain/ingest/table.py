@@ -168,7 +168,9 @@ def _hints(spec: ImportSpec, best: _Candidate, month_column: str | None) -> list
             continue
         guess = _likely(layout, _KEY_HINTS)
         if guess:
-            hints.append(f"If '{guess}' is the {spec.label(name)}, map it: --map \"{guess}={name}\".")
+            hints.append(
+                f"If '{guess}' is the {spec.label(name)}, map it to {spec.label(name)} (--map \"{guess}={name}\")."
+            )
         else:
             hints.append(f'Map the column that holds the {spec.label(name)} with --map "HEADER={name}".')
     return hints
