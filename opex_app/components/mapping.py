@@ -1,5 +1,6 @@
 """Column mapping UI of the import page: the editor (one drop-down per file header) and the list of saved
-mapping profiles with rename and delete. Both take the page's state class (ImportState)."""
+mapping profiles with rename and delete. `S` is the page's state class (ImportState), `P` its mapping-profiles
+substate (ImportProfilesState), which also reads the page state's vars (`P.profiles`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 import reflex as rx
 
-from opex_app.state.imports import IGNORE, MONTH
+from opex_app.state.import_mapping import IGNORE, MONTH
 
 
 def _field_select(S: Any, row: Any, index: Any) -> rx.Component:
@@ -38,7 +39,7 @@ def _mapping_row(S: Any, row: Any, index: Any) -> rx.Component:
     )
 
 
-def mapping_editor(S: Any) -> rx.Component:
+def mapping_editor(S: Any, P: Any) -> rx.Component:
     """Which field each column of the file is: apply to preview again, or save as a named profile."""
     return rx.cond(
         S.mapping_open & (S.mapping_rows.length() > 0),
@@ -105,8 +106,8 @@ def mapping_editor(S: Any) -> rx.Component:
                     rx.spacer(),
                     rx.input(
                         placeholder="Profile name, e.g. Finance tracker",
-                        value=S.profile_name,
-                        on_change=S.set_profile_name,
+                        value=P.profile_name,
+                        on_change=P.set_profile_name,
                         size="2",
                         width="16rem",
                         data_testid="profile-name",
@@ -115,8 +116,8 @@ def mapping_editor(S: Any) -> rx.Component:
                         rx.icon("bookmark-plus", size=14),
                         "Save as profile",
                         variant="soft",
-                        on_click=S.save_profile,
-                        disabled=S.profile_name.strip() == "",
+                        on_click=P.save_profile,
+                        disabled=P.profile_name.strip() == "",
                         data_testid="profile-save",
                     ),
                     align="center",
@@ -133,7 +134,7 @@ def mapping_editor(S: Any) -> rx.Component:
     )
 
 
-def _profile_row(S: Any, profile: Any) -> rx.Component:
+def _profile_row(P: Any, profile: Any) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.text(profile["name"], weight="medium"), white_space="nowrap"),
         rx.table.cell(rx.text(profile["columns"], size="1")),
@@ -145,7 +146,7 @@ def _profile_row(S: Any, profile: Any) -> rx.Component:
                     "Rename",
                     size="1",
                     variant="ghost",
-                    on_click=S.begin_rename(profile["id"], profile["name"]),
+                    on_click=P.begin_rename(profile["id"], profile["name"]),
                     data_testid="profile-rename",
                 ),
                 rx.button(
@@ -154,7 +155,7 @@ def _profile_row(S: Any, profile: Any) -> rx.Component:
                     size="1",
                     variant="ghost",
                     color_scheme="red",
-                    on_click=S.ask_delete(profile["id"], profile["name"]),
+                    on_click=P.ask_delete(profile["id"], profile["name"]),
                     data_testid="profile-delete",
                 ),
                 spacing="2",
@@ -165,17 +166,17 @@ def _profile_row(S: Any, profile: Any) -> rx.Component:
     )
 
 
-def _rename_dialog(S: Any) -> rx.Component:
+def _rename_dialog(P: Any) -> rx.Component:
     return rx.dialog.root(
         rx.dialog.content(
             rx.dialog.title("Rename mapping profile"),
             rx.vstack(
                 rx.input(
-                    value=S.rename_text, on_change=S.set_rename_text, width="100%", data_testid="profile-new-name"
+                    value=P.rename_text, on_change=P.set_rename_text, width="100%", data_testid="profile-new-name"
                 ),
                 rx.hstack(
-                    rx.button("Cancel", variant="soft", color_scheme="gray", on_click=S.cancel_rename),
-                    rx.button("Rename", on_click=S.confirm_rename, data_testid="profile-rename-confirm"),
+                    rx.button("Cancel", variant="soft", color_scheme="gray", on_click=P.cancel_rename),
+                    rx.button("Rename", on_click=P.confirm_rename, data_testid="profile-rename-confirm"),
                     justify="end",
                     width="100%",
                 ),
@@ -183,22 +184,22 @@ def _rename_dialog(S: Any) -> rx.Component:
             ),
             max_width="28rem",
         ),
-        open=S.renaming_id != 0,
-        on_open_change=lambda _: S.cancel_rename(),
+        open=P.renaming_id != 0,
+        on_open_change=lambda _: P.cancel_rename(),
     )
 
 
-def _delete_dialog(S: Any) -> rx.Component:
+def _delete_dialog(P: Any) -> rx.Component:
     return rx.alert_dialog.root(
         rx.alert_dialog.content(
             rx.alert_dialog.title("Delete mapping profile"),
             rx.alert_dialog.description(
-                "Delete the profile '", S.deleting_name, "'? Files it fits will need their columns mapped again."
+                "Delete the profile '", P.deleting_name, "'? Files it fits will need their columns mapped again."
             ),
             rx.hstack(
                 rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
                 rx.button(
-                    "Delete", color_scheme="red", on_click=S.confirm_delete, data_testid="profile-delete-confirm"
+                    "Delete", color_scheme="red", on_click=P.confirm_delete, data_testid="profile-delete-confirm"
                 ),
                 justify="end",
                 spacing="2",
@@ -206,28 +207,28 @@ def _delete_dialog(S: Any) -> rx.Component:
             ),
             max_width="28rem",
         ),
-        open=S.deleting_id != 0,
-        on_open_change=lambda _: S.cancel_delete(),
+        open=P.deleting_id != 0,
+        on_open_change=lambda _: P.cancel_delete(),
     )
 
 
-def profiles_panel(S: Any) -> rx.Component:
+def profiles_panel(P: Any) -> rx.Component:
     """The kind's saved mapping profiles (collapsed until opened)."""
     return rx.vstack(
         rx.button(
-            rx.cond(S.profiles_open, rx.icon("chevron-down", size=14), rx.icon("chevron-right", size=14)),
+            rx.cond(P.profiles_open, rx.icon("chevron-down", size=14), rx.icon("chevron-right", size=14)),
             "Mapping profiles (",
-            S.profiles.length(),
+            P.profiles.length(),
             ")",
             variant="ghost",
             color_scheme="gray",
-            on_click=S.toggle_profiles,
+            on_click=P.toggle_profiles,
             data_testid="profiles-toggle",
         ),
         rx.cond(
-            S.profiles_open,
+            P.profiles_open,
             rx.cond(
-                S.profiles.length() > 0,
+                P.profiles.length() > 0,
                 rx.table.root(
                     rx.table.header(
                         rx.table.row(
@@ -237,7 +238,7 @@ def profiles_panel(S: Any) -> rx.Component:
                             rx.table.column_header_cell(""),
                         )
                     ),
-                    rx.table.body(rx.foreach(S.profiles, lambda p: _profile_row(S, p))),
+                    rx.table.body(rx.foreach(P.profiles, lambda p: _profile_row(P, p))),
                     size="1",
                     variant="surface",
                     width="100%",
@@ -250,8 +251,8 @@ def profiles_panel(S: Any) -> rx.Component:
                 ),
             ),
         ),
-        _rename_dialog(S),
-        _delete_dialog(S),
+        _rename_dialog(P),
+        _delete_dialog(P),
         spacing="2",
         width="100%",
         align="start",

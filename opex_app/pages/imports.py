@@ -12,9 +12,11 @@ from opex_app.components.cards import data_table, kpi_card
 from opex_app.components.downloads import template_button
 from opex_app.components.layout import ACCENT, app_page
 from opex_app.components.mapping import mapping_editor, profiles_panel
+from opex_app.state.import_profiles import ImportProfilesState
 from opex_app.state.imports import UPLOAD_ID, ImportState
 
 S: Any = ImportState  # handlers are called with event args in the page, which mypy cannot follow
+P: Any = ImportProfilesState  # saving, listing, renaming and deleting mapping profiles
 
 SUMMARY = [
     ("rows_total", "Rows"),
@@ -369,13 +371,13 @@ def import_page() -> rx.Component:
         _dropzone(),
         _status(),
         _profile_applied(),
-        mapping_editor(S),
+        mapping_editor(S, P),
         _warnings(),
         _summary(),
         _errors(),
         _changes(),
         _details(),
-        profiles_panel(S),
+        profiles_panel(P),
         spacing="4",
         width="100%",
         max_width="80rem",

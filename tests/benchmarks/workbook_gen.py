@@ -13,20 +13,9 @@ import polars as pl
 import xlsxwriter
 
 from opex_app.domain.fiscal import FiscalYear
+from tests.domain.workbooks import BUDGET_HEADERS
 
-HEADERS = [
-    "UID",
-    "Parent UID",
-    "Description",
-    "Tower",
-    "Budget Head",
-    "Cost Centre",
-    "Vendor",
-    "Entity",
-    "Currency",
-    "Service Start",
-    "Service End",
-]
+HEADERS = BUDGET_HEADERS[:11]  # the attribute columns of the export's header row; the months follow
 TOWERS = [
     "Infrastructure",
     "Applications",

@@ -20,6 +20,7 @@ from opex_app.domain.export import (
     write_template,
 )
 from opex_app.domain.fiscal import FiscalYear
+from tests.domain.workbooks import BUDGET_HEADERS
 
 FY = FiscalYear(2027)
 TEXT = [
@@ -41,33 +42,7 @@ SCHEMA = {
     **dict.fromkeys(MONTHS, pl.Decimal(18, 2)),
     "remarks": pl.String,
 }
-HEADERS = [
-    "UID",
-    "Parent UID",
-    "Description",
-    "Tower",
-    "Budget Head",
-    "Cost Centre",
-    "Vendor",
-    "Entity",
-    "Currency",
-    "Service Start",
-    "Service End",
-    "Apr-26",
-    "May-26",
-    "Jun-26",
-    "Jul-26",
-    "Aug-26",
-    "Sep-26",
-    "Oct-26",
-    "Nov-26",
-    "Dec-26",
-    "Jan-27",
-    "Feb-27",
-    "Mar-27",
-    "FY Total",
-    "Remarks",
-]
+HEADERS = BUDGET_HEADERS
 TRICKY_TEXT = [
     "=SUM(A1:A9)",
     "+91 98450 12345",

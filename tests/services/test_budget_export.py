@@ -25,26 +25,9 @@ from opex_app.services.fiscal_years import ensure_fiscal_year
 from opex_app.services.imports import ImportOptions, run_import
 from opex_app.services.masters import create_missing, name_index
 from opex_app.settings import get_settings
+from tests.domain.workbooks import BUDGET_HEADERS
 
-HEADERS = [
-    "UID",
-    "Parent UID",
-    "Description",
-    "Tower",
-    "Budget Head",
-    "Cost Centre",
-    "Vendor",
-    "Entity",
-    "Currency",
-    "Service Start",
-    "Service End",
-    *(f"{m}-26" for m in ("Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")),
-    "Jan-27",
-    "Feb-27",
-    "Mar-27",
-    "FY Total",
-    "Remarks",
-]
+HEADERS = BUDGET_HEADERS
 MULTILINE = '-discount, "quoted"\nsecond line'
 NOBODY = Principal(actor="nobody@example.com")  # logged in, but no role
 
