@@ -5,15 +5,19 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, Index, Text
+from sqlalchemy import Column, Index, Text, text
 from sqlmodel import Field, SQLModel
 
-from opex_app.models._types import created_at_field, money_field
+from opex_app.models._types import RATE, created_at_field, money_field, timestamp_field
 
 
 class Actual(SQLModel, table=True):
     __tablename__ = "actual"
-    __table_args__ = (Index("ix_actual_fy_month", "fiscal_year_id", "fiscal_month"),)
+    __table_args__ = (
+        Index("ix_actual_fy_month", "fiscal_year_id", "fiscal_month"),
+        # an invoice is identified by (vendor, invoice number); ledgers without a vendor count as vendor 0
+        Index("uq_actual_vendor_invoice", text("COALESCE(vendor_id, 0)"), "invoice_number", unique=True),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     fiscal_year_id: int = Field(foreign_key="fiscal_year.id")
@@ -28,5 +32,13 @@ class Actual(SQLModel, table=True):
     amount_base: Decimal = money_field()
     description: str | None = Field(default=None, sa_column=Column(Text))
     import_batch_id: int | None = Field(default=None, foreign_key="import_batch.id")
+    po_line_id: int | None = Field(default=None, foreign_key="po_line.id", index=True)
+    uid_ref: str | None = Field(default=None, max_length=100)  # the UID as typed (kept while unlinked)
+    po_ref: str | None = Field(default=None, max_length=100)  # the PO number as typed
+    fx_rate: Decimal | None = Field(default=None, sa_column=Column(RATE, nullable=True))  # at the invoice date
+    remarks: str | None = Field(default=None, sa_column=Column(Text))
+    version: int = Field(default=1, sa_column_kwargs={"server_default": text("1")})
+    updated_at: datetime | None = timestamp_field()
+    updated_by: str | None = Field(default=None, max_length=200)
     created_at: datetime = created_at_field()
     created_by: str = Field(max_length=200)

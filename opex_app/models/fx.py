@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, UniqueConstraint
+from sqlalchemy import Column, Index
 from sqlmodel import Field, SQLModel
 
 from opex_app.models._types import RATE, created_at_field
@@ -13,7 +13,9 @@ from opex_app.models._types import RATE, created_at_field
 
 class FxRate(SQLModel, table=True):
     __tablename__ = "fx_rate"
-    __table_args__ = (UniqueConstraint("currency_code", "effective_from", name="uq_fx_rate_currency_from"),)
+    # History is kept: a correction is a new row; the latest row of the latest effective date wins
+    # (SQL function fx_rate_on, migration 0004).
+    __table_args__ = (Index("ix_fx_rate_lookup", "currency_code", "effective_from", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     currency_code: str = Field(foreign_key="currency.code", max_length=3, index=True)

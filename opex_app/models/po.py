@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import Column, Text
 from sqlmodel import Field, SQLModel
 
-from opex_app.models._types import created_at_field, money_field, timestamp_field
+from opex_app.models._types import RATE, created_at_field, money_field, timestamp_field
 
 
 class PoStatus(enum.StrEnum):
@@ -37,6 +37,10 @@ class PurchaseOrder(SQLModel, table=True):
     pr_date: date | None = None
     pr_amount: Decimal | None = money_field(nullable=True, default=None)
     total_amount: Decimal = money_field()
+    fx_rate: Decimal | None = Field(default=None, sa_column=Column(RATE, nullable=True))  # at the PO date
+    total_amount_base: Decimal = money_field()
+    rejection_reason: str | None = Field(default=None, sa_column=Column(Text))
+    approval_comment: str | None = Field(default=None, sa_column=Column(Text))
     version: int = Field(default=1)
     created_at: datetime = created_at_field()
     created_by: str = Field(max_length=200)
@@ -44,6 +48,8 @@ class PurchaseOrder(SQLModel, table=True):
     approved_at: datetime | None = timestamp_field()
     approved_by: str | None = Field(default=None, max_length=200)
     updated_at: datetime | None = timestamp_field()
+    updated_by: str | None = Field(default=None, max_length=200)
+    closed_at: datetime | None = timestamp_field()
 
 
 class PoLine(SQLModel, table=True):
@@ -56,3 +62,5 @@ class PoLine(SQLModel, table=True):
     amount: Decimal = money_field()
     amount_base: Decimal = money_field()
     description: str | None = Field(default=None, sa_column=Column(Text))
+    service_start: date | None = None  # optional service months: committed is spread over them
+    service_end: date | None = None
