@@ -29,7 +29,6 @@ from opex_app.domain.names import clean_name, name_key
 from opex_app.models import (
     MASTER_MODELS,
     Actual,
-    AuditEvent,
     BudgetHead,
     BudgetLine,
     BudgetNote,
@@ -43,10 +42,10 @@ from opex_app.models import (
     Tower,
     Vendor,
 )
-from opex_app.models._types import ZERO, utcnow
-from opex_app.services import audit
+from opex_app.models._types import ZERO
+from opex_app.services import audit, locking
 from opex_app.services.budget_query import SORTABLE, BudgetFilter, apply_filter, fiscal_year_row
-from opex_app.services.errors import Conflict, NotFound, ServiceError
+from opex_app.services.errors import NotFound, ServiceError
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -516,33 +515,6 @@ def _parse_changes(
     return parsed, ids
 
 
-def _conflict_message(session: Session, line: BudgetLine, expected_version: int, labels: list[str]) -> str:
-    event = session.exec(
-        select(AuditEvent)
-        .where(AuditEvent.entity == "budget_line", AuditEvent.entity_id == str(line.id))
-        .order_by(col(AuditEvent.id).desc())
-    ).first()
-    behind = line.version - expected_version
-    if event is None:
-        who = f"{line.updated_by or 'someone'} at {_when(line.updated_at)}" if line.updated_at else "someone"
-        return (
-            f"Not saved: {line.uid} was changed by {who} after you opened it. Review the current values and save again."
-        )
-    changes = describe_changes(event.changes, labels)
-    shown = "; ".join(f"{c.label}: {c.before} → {c.after}" for c in changes[:8])
-    if len(changes) > 8:
-        shown += f"; and {len(changes) - 8} more"
-    earlier = f" (and {behind - 1} earlier change{'s' if behind > 2 else ''})" if behind > 1 else ""
-    return (
-        f"Not saved: {event.actor} saved {line.uid} first, at {_when(event.at)}{earlier}. "
-        f"Their change: {shown or event.action}. Review the current values and save again."
-    )
-
-
-def _when(at: datetime | None) -> str:
-    return at.strftime("%d-%b-%Y %H:%M UTC") if at else ""
-
-
 def update_line(
     session: Session,
     principal: Principal,
@@ -563,8 +535,14 @@ def update_line(
     line = _get_line(session, line_id, for_update=True)
     fy_row = _fiscal_year(session, line)
     labels = FiscalYear(fy_row.end_year, fy_row.start_month).month_labels()
-    if line.version != expected_version:
-        raise Conflict(_conflict_message(session, line, expected_version, labels))
+    locking.check_version(
+        session,
+        line,
+        expected_version,
+        entity="budget_line",
+        name=line.uid,
+        describe=lambda changes: [f"{c.label}: {c.before} → {c.after}" for c in describe_changes(changes, labels)],
+    )
     before = _values(session, line)
     parsed, ids = _parse_changes(session, changes, labels, before)
     after = {**before, **parsed}
@@ -576,9 +554,7 @@ def update_line(
             setattr(line, f"{name}_id", ids[f"{name}_id"])
         else:
             setattr(line, name, after[name])
-    line.version += 1
-    line.updated_at = utcnow()
-    line.updated_by = principal.actor
+    locking.stamp(line, principal)
     session.add(line)
     session.flush()
     audit.record(session, principal, action="update", entity="budget_line", entity_id=line.id, changes=diff)
