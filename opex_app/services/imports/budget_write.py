@@ -10,23 +10,25 @@ UPDATE changes them. Nothing is ever deleted.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import polars as pl
 from sqlalchemy import text
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from opex_app.auth.permissions import Principal
 from opex_app.domain.budget_fields import DATE_FIELDS, LABELS, MASTER_FIELDS, MONTH_FIELDS
 from opex_app.domain.fiscal import FiscalYear
 from opex_app.domain.ingest import CellError, ParsedImport
 from opex_app.domain.money import format_indian
+from opex_app.models import FiscalYearRow
 from opex_app.models._types import utcnow
 from opex_app.services import audit, masters
 from opex_app.services.copying import copy_in, copy_out
-from opex_app.services.imports.result import CellChange
+from opex_app.services.fiscal_years import ensure_fiscal_year
+from opex_app.services.imports.result import CellChange, ImportResult
+from opex_app.services.imports.strategy import PREVIEW_LIMIT, Plan
 from opex_app.services.request_ids import current_request_id
 
 # file field -> budget_line column
@@ -40,7 +42,6 @@ STORED: dict[str, str] = {
     **{name: name for name in MONTH_FIELDS},
 }
 ID_COLUMNS = tuple(f"{name}_id" for name in MASTER_FIELDS)
-PREVIEW_LIMIT = 500  # changed cells / missing UIDs listed in a preview
 TOTAL_TOLERANCE = Decimal("1.00")
 
 
@@ -54,14 +55,6 @@ def existing_lines(session: Session, fiscal_year_id: int | None) -> pl.DataFrame
         return pl.DataFrame(schema=schema)
     query = f"SELECT {', '.join(schema)} FROM budget_line WHERE fiscal_year_id = {int(fiscal_year_id)}"
     return copy_out(session, query, schema)
-
-
-@dataclass
-class Plan:
-    new: pl.DataFrame
-    changed: pl.DataFrame  # joined with the stored values (suffix _old)
-    unchanged: pl.DataFrame
-    columns: tuple[str, ...]  # budget_line columns the file sets
 
 
 def stored_columns(parsed: ParsedImport) -> tuple[str, ...]:
@@ -167,7 +160,7 @@ def _audited_change(column: str) -> str:
     return f"'{key}', CASE WHEN b.{column} IS DISTINCT FROM s.{column} THEN jsonb_build_array({before}, {after}) END"
 
 
-def write(session: Session, principal: Principal, fiscal_year_id: int, batch_id: int, p: Plan) -> None:
+def write_plan(session: Session, principal: Principal, fiscal_year_id: int, batch_id: int, p: Plan) -> None:
     """Create the new lines and update the changed ones (their columns from the file only)."""
     session.flush()
     stage = ("uid", *p.columns)
@@ -234,3 +227,57 @@ def _update(
     """),
         params,
     )
+
+
+class BudgetStrategy:
+    """Budgets: upsert by (FY, UID), only the columns the file has; lines of the FY not in the file are kept."""
+
+    def __init__(self) -> None:
+        self._existing: pl.DataFrame | None = None
+        self._chosen: FiscalYear | None = None
+        self._fy_id: int | None = None
+
+    def prefetch(self, session: Session, chosen: FiscalYear | None) -> None:
+        if chosen is not None:
+            self._chosen, self._existing = chosen, existing_lines(session, _fy_id(session, chosen))
+
+    def load(self, session: Session, parsed: ParsedImport) -> None:
+        assert parsed.fiscal_year is not None
+        if self._existing is None or self._chosen != parsed.fiscal_year:
+            self._existing = existing_lines(session, _fy_id(session, parsed.fiscal_year))
+
+    @property
+    def existing(self) -> pl.DataFrame:
+        assert self._existing is not None
+        return self._existing
+
+    def checks(self, parsed: ParsedImport, rows: pl.DataFrame) -> list[CellError]:
+        return total_errors(parsed, rows, self.existing)
+
+    def plan(self, parsed: ParsedImport, accepted: pl.DataFrame, known: dict[str, dict[str, int]]) -> Plan:
+        return plan(parsed, accepted, self.existing, known)
+
+    def changes(self, session: Session, parsed: ParsedImport, p: Plan) -> list[CellChange]:
+        assert parsed.fiscal_year is not None
+        names = {kind: masters.names_by_id(session, kind) for kind in MASTER_FIELDS}
+        return cell_changes(p, parsed.fiscal_year, names)
+
+    def missing(self, parsed: ParsedImport, rows: pl.DataFrame) -> pl.Series:
+        in_file = rows.get_column("uid").drop_nulls().implode()  # every UID of the file, valid line or not
+        return self.existing.filter(~pl.col("uid").is_in(in_file)).get_column("uid").sort()
+
+    def fiscal_year_id(self, session: Session, parsed: ParsedImport) -> int | None:
+        assert parsed.fiscal_year is not None
+        self._fy_id = ensure_fiscal_year(session, parsed.fiscal_year).id
+        return self._fy_id
+
+    def report(self, result: ImportResult, p: Plan) -> None:
+        return None
+
+    def write(self, session: Session, principal: Principal, batch_id: int, p: Plan) -> None:
+        assert self._fy_id is not None, "fiscal_year_id() comes before write()"
+        write_plan(session, principal, self._fy_id, batch_id, p)
+
+
+def _fy_id(session: Session, fy: FiscalYear) -> int | None:
+    return session.exec(select(FiscalYearRow.id).where(FiscalYearRow.end_year == fy.end_year)).first()

@@ -1,13 +1,14 @@
 """The one import pipeline: read a file by its kind's spec, check it against the database, preview what
 it changes, and (unless a dry run or rejected) commit it all or nothing with its import batch and audit
-events, through the kind's write strategy."""
+events, through the kind's write strategy (`strategy.WriteStrategy`)."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from importlib import import_module
 from pathlib import Path
 
 import polars as pl
@@ -17,14 +18,28 @@ from opex_app.auth.permissions import Permission, Principal, require
 from opex_app.domain.budget_fields import MASTER_FIELDS
 from opex_app.domain.fiscal import FiscalYear
 from opex_app.domain.ingest import CellError, ParsedImport
-from opex_app.models import Currency, FiscalYearRow
+from opex_app.models import Currency
 from opex_app.services import masters
-from opex_app.services.fiscal_years import ensure_fiscal_year
-from opex_app.services.imports import budget_write
 from opex_app.services.imports.batch import finish_batch, record_batch
 from opex_app.services.imports.checks import currency_errors, master_errors
 from opex_app.services.imports.reading import read_file
 from opex_app.services.imports.result import ImportResult
+from opex_app.services.imports.strategy import PREVIEW_LIMIT, Plan, WriteStrategy
+
+# Import kind -> its write strategy ("module:Class", loaded on first use). A new kind is a spec in
+# domain/ingest/specs and a strategy here, not a new engine.
+STRATEGIES: dict[str, str] = {
+    "budget": "opex_app.services.imports.budget_write:BudgetStrategy",
+    "fx": "opex_app.services.imports.fx_write:FxStrategy",
+    "pos": "opex_app.services.imports.po_write:PoStrategy",
+    "actuals": "opex_app.services.imports.actuals_write:ActualsStrategy",
+}
+
+
+def strategy_for(kind: str) -> WriteStrategy:
+    module, _, name = STRATEGIES[kind].partition(":")
+    factory: Callable[[], WriteStrategy] = getattr(import_module(module), name)
+    return factory()
 
 
 @dataclass(frozen=True)
@@ -52,39 +67,29 @@ def run_import(
     require(principal, Permission.IMPORT)
     started = time.perf_counter()
     data = source.read_bytes() if isinstance(source, Path) else source
+    strategy = strategy_for(kind)
     with ThreadPoolExecutor(max_workers=1) as pool:
         # The file is parsed in a thread while this one reads what the checks compare it with.
-        reading = (
-            None
-            if parsed
-            else pool.submit(
-                read_file,
-                data,
-                kind,
-                file_name=file_name,
-                fiscal_year=options.fiscal_year,
-                mapping=options.mapping,
-                sheet=options.sheet,
-            )
-        )
+        reading = None
+        if parsed is None:
+            reading = pool.submit(
+                read_file, data, kind, file_name=file_name, fiscal_year=options.fiscal_year,
+                mapping=options.mapping, sheet=options.sheet,
+            )  # fmt: skip
         known = {name: masters.name_index(session, name) for name in MASTER_FIELDS}
         codes = set(session.exec(select(Currency.code)))
-        guess = options.fiscal_year
-        existing = budget_write.existing_lines(session, _fiscal_year_id(session, guess)) if guess else None
+        strategy.prefetch(session, options.fiscal_year)
         parsed = parsed or reading.result()  # type: ignore[union-attr]
-    fy = parsed.fiscal_year
-    assert fy is not None
-    if existing is None or guess != fy:
-        existing = budget_write.existing_lines(session, _fiscal_year_id(session, fy))
-    rows, errors, new_masters = _checked(parsed, existing, known, codes, options)
+    strategy.load(session, parsed)
+    rows, errors, new_masters = _checked(parsed, strategy, known, codes, options)
     accepted = rows.filter(pl.col("valid"))
     result = _preview(parsed, rows, errors, new_masters)
-    plan = budget_write.plan(parsed, accepted, existing, known)
-    result.changes = budget_write.cell_changes(plan, fy, {k: masters.names_by_id(session, k) for k in MASTER_FIELDS})
-    in_file = rows.get_column("uid").drop_nulls().implode()  # every UID of the file, valid line or not
-    missing = existing.filter(~pl.col("uid").is_in(in_file)).get_column("uid").sort()
-    result.missing_count, result.missing_keys = missing.len(), missing.head(budget_write.PREVIEW_LIMIT).to_list()
+    plan = strategy.plan(parsed, accepted, known)
+    result.changes = strategy.changes(session, parsed, plan)
+    missing = strategy.missing(parsed, rows)
+    result.missing_count, result.missing_keys = missing.len(), missing.head(PREVIEW_LIMIT).to_list()
     _count(result, plan)
+    strategy.report(result, plan)
     refusal = _refusal(parsed, result, accepted.height, options)
     if refusal or options.dry_run:
         result.status = "rejected" if refusal else "dry-run"
@@ -95,7 +100,8 @@ def run_import(
             result.lines_created = result.lines_updated = result.lines_unchanged = result.masters_created = 0
             result.import_batch_id = record_batch(session, principal, data, file_name, None, result, started)
         return result
-    return _commit(session, principal, (data, file_name, started), parsed, (accepted, existing, plan), known, result)
+    source_info = (data, file_name, started)
+    return _commit(session, principal, source_info, parsed, strategy, (accepted, plan), known, result)
 
 
 def _commit(
@@ -103,26 +109,27 @@ def _commit(
     principal: Principal,
     source: tuple[bytes, str, float],
     parsed: ParsedImport,
-    planned: tuple[pl.DataFrame, pl.DataFrame, budget_write.Plan],
+    strategy: WriteStrategy,
+    planned: tuple[pl.DataFrame, Plan],
     known: dict[str, dict[str, int]],
     result: ImportResult,
 ) -> ImportResult:
     """Write it all in the caller's transaction: batch, new masters, lines, audit."""
     data, file_name, started = source
-    accepted, existing, plan = planned
-    assert parsed.fiscal_year is not None
-    fy_row = ensure_fiscal_year(session, parsed.fiscal_year)
-    assert fy_row.id is not None
+    accepted, plan = planned
     result.status = "committed"
-    batch_id = record_batch(session, principal, data, file_name, fy_row.id, result, started)
+    batch_id = record_batch(
+        session, principal, data, file_name, strategy.fiscal_year_id(session, parsed), result, started
+    )
     result.import_batch_id = batch_id
     for name, names in result.masters_new.items():
         known[name] |= masters.create_missing(session, principal, name, names, import_batch_id=batch_id)
     if result.masters_new:  # the lines naming them now carry their ids
-        plan = budget_write.plan(parsed, accepted, existing, known)
+        plan = strategy.plan(parsed, accepted, known)
         _count(result, plan)
+        strategy.report(result, plan)
     if plan.new.height or plan.changed.height:
-        budget_write.write(session, principal, fy_row.id, batch_id, plan)
+        strategy.write(session, principal, batch_id, plan)
     result.message = _summary_message(result)
     finish_batch(session, batch_id, result, started)
     return result
@@ -130,16 +137,16 @@ def _commit(
 
 def _checked(
     parsed: ParsedImport,
-    existing: pl.DataFrame,
+    strategy: WriteStrategy,
     known: dict[str, dict[str, int]],
     codes: set[str],
     options: ImportOptions,
 ) -> tuple[pl.DataFrame, list[CellError], dict[str, list[str]]]:
-    """The rows with the database's checks applied: currencies, masters, the total against stored months."""
+    """The rows with the database's checks applied: currencies, masters, the kind's own."""
     rows = parsed.rows
-    extra = currency_errors(parsed, rows, codes)
-    extra += budget_write.total_errors(parsed, rows.filter(pl.col("valid")), existing)
-    found, new_masters = master_errors(parsed, rows.filter(pl.col("valid")), known, options.strict_masters)
+    valid = rows.filter(pl.col("valid"))
+    extra = currency_errors(parsed, rows, codes) + strategy.checks(parsed, valid)
+    found, new_masters = master_errors(parsed, valid, known, options.strict_masters)
     extra += found
     if extra:
         rows = rows.with_columns(pl.col("valid") & ~pl.col("row").is_in(sorted({e.row for e in extra if e.row})))
@@ -175,7 +182,7 @@ def _preview(
     )
 
 
-def _count(result: ImportResult, plan: budget_write.Plan) -> None:
+def _count(result: ImportResult, plan: Plan) -> None:
     result.lines_created, result.lines_updated = plan.new.height, plan.changed.height
     result.lines_unchanged = plan.unchanged.height
 
@@ -192,10 +199,6 @@ def _refusal(parsed: ParsedImport, result: ImportResult, accepted: int, options:
             f"{len(result.errors)} error(s): nothing was imported. Fix the cells listed, or import only the valid rows."
         )
     return ""
-
-
-def _fiscal_year_id(session: Session, fy: FiscalYear) -> int | None:
-    return session.exec(select(FiscalYearRow.id).where(FiscalYearRow.end_year == fy.end_year)).first()
 
 
 def _summary_message(result: ImportResult) -> str:

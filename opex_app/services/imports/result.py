@@ -45,6 +45,7 @@ class ImportResult:
     fields_read: list[str] = field(default_factory=list)  # labels of the fields the file has
     import_batch_id: int | None = None
     message: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)  # a kind's own JSON fields (actuals: duplicates_skipped)
 
     @classmethod
     def refused(cls, kind: str, status: str, message: str, closest: Closest | None = None) -> ImportResult:
@@ -81,4 +82,5 @@ class ImportResult:
             "ignored_sheets": self.ignored_sheets,
             "errors": [e.to_json() for e in self.errors],
             "warnings": [w.to_json() for w in self.warnings],
+            **self.extra,
         }
