@@ -132,11 +132,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--fy", help="fiscal year, e.g. FY27 (default: the current one)")
     demo.set_defaults(func=_cmd_demo_data)
 
-    from opex_app import cli_budget, cli_import, cli_profiles
+    from opex_app import cli_budget, cli_fx, cli_import, cli_profiles
 
     cli_import.register(sub)
     cli_budget.register(sub)
     cli_profiles.register(sub)
+    cli_fx.register(sub)
     return parser
 
 

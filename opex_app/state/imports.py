@@ -52,7 +52,7 @@ def _fy_choices() -> list[str]:
 
 
 def _kind_choices() -> list[dict[str, str]]:
-    return [{"kind": kind, "label": f"{spec.noun.capitalize()}s"} for kind, spec in SPECS.items()]
+    return [{"kind": kind, "label": f"{spec.noun[:1].upper()}{spec.noun[1:]}s"} for kind, spec in SPECS.items()]
 
 
 class ImportState(AppState):

@@ -8,6 +8,9 @@ Amounts are `Decimal(18, 2)`: at most 16 digits before the decimal point, rounde
 zero to 2 decimals. Text amounts may use western (1,234,567.89) or Indian (12,34,567.89) grouping,
 a currency symbol or code before or after, a leading minus or accounting brackets; a dash or an
 empty cell is zero.
+
+FX rates are read by the same rules to `Decimal(18, 6)` (`rate_from_text`, `rate_from_number`): at most
+12 digits before the point, rounded half away from zero to 6 decimals.
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ import polars as pl
 
 AMOUNT = pl.Decimal(18, 2)
 MAX_INTEGER_DIGITS = 16
+RATE_SCALE = 6
+RATE = pl.Decimal(18, RATE_SCALE)
 _WIDE = pl.Decimal(38, 9)  # room for any text amount before it is rounded and checked
-_LIMIT = 10**MAX_INTEGER_DIGITS
 
 # Problem codes.
 NOT_AN_AMOUNT = "amount"
@@ -40,6 +44,7 @@ _PLAIN_NUMBER = r"^-?[0-9]+(?:\.[0-9]+)?$"  # how the reader hands over numeric 
 
 
 AMOUNT_RESULT = pl.Struct({"value": AMOUNT, "problem": pl.String})
+RATE_RESULT = pl.Struct({"value": RATE, "problem": pl.String})
 DATE_RESULT = pl.Struct({"value": pl.Date, "problem": pl.String})
 
 
@@ -53,6 +58,18 @@ def amount_from_number(number: pl.Expr) -> pl.Expr:
     return number.map_batches(amounts_from_numbers, return_dtype=AMOUNT_RESULT, is_elementwise=True)
 
 
+def rate_from_text(text: pl.Expr) -> pl.Expr:
+    """Parse a String column of FX rates into struct{value: Decimal(18, 6), problem: String}."""
+    return text.map_batches(partial(amounts_from_text, scale=RATE_SCALE), return_dtype=RATE_RESULT, is_elementwise=True)
+
+
+def rate_from_number(number: pl.Expr) -> pl.Expr:
+    """Parse a numeric column of FX rates into struct{value: Decimal(18, 6), problem: String}; null is 0."""
+    return number.map_batches(
+        partial(amounts_from_numbers, scale=RATE_SCALE), return_dtype=RATE_RESULT, is_elementwise=True
+    )
+
+
 def date_from_text(text: pl.Expr, *, day_first: bool = True) -> pl.Expr:
     """Parse a String column of dates into struct{value: Date, problem: String}; empty is null."""
     return text.map_batches(
@@ -64,9 +81,10 @@ def date_from_text(text: pl.Expr, *, day_first: bool = True) -> pl.Expr:
 # written as one nested expression, Polars would evaluate shared sub-expressions again for every use.
 
 
-def amounts_from_text(text: pl.Series) -> pl.Series:
+def amounts_from_text(text: pl.Series, *, scale: int = 2) -> pl.Series:
     """See `amount_from_text`. Plain numbers ('1234.5', '-12', as numeric cells arrive) take a fast
-    cast; only the other cells meet the regular expressions (the plain ones are masked to null)."""
+    cast; only the other cells meet the regular expressions (the plain ones are masked to null).
+    `scale` is the number of decimals kept (2 for amounts, 6 for rates) within 18 digits in all."""
     t = pl.col("text")
     frame = pl.DataFrame({"text": text.cast(pl.String)}).with_columns(
         plain=t.str.contains(_PLAIN_NUMBER).fill_null(False)
@@ -91,43 +109,46 @@ def amounts_from_text(text: pl.Series) -> pl.Series:
     slow = pl.when("negative").then(-pl.col("slow")).otherwise(pl.col("slow"))
     zero = pl.when("zero").then(pl.lit(0, _WIDE))
     frame = frame.with_columns(
-        wide=pl.coalesce(pl.col("fast"), slow, zero).round(2, mode="half_away_from_zero"),
+        wide=pl.coalesce(pl.col("fast"), slow, zero).round(scale, mode="half_away_from_zero"),
     )
     # A number too long for Decimal(38, 9) fails the cast although its shape is right.
-    too_large = (pl.col("wide").abs() >= _LIMIT).fill_null(False) | (
+    too_large = (pl.col("wide").abs() >= _limit(scale)).fill_null(False) | (
         (pl.col("plain") | pl.col("shaped")) & pl.col("wide").is_null()
     )
     frame = frame.with_columns(
         problem=pl.when(too_large).then(pl.lit(TOO_LARGE)).when(pl.col("wide").is_null()).then(pl.lit(NOT_AN_AMOUNT))
     )
     return frame.select(
-        value=pl.when(pl.col("problem").is_null()).then(pl.col("wide")).cast(AMOUNT),
+        value=pl.when(pl.col("problem").is_null()).then(pl.col("wide")).cast(pl.Decimal(18, scale)),
         problem=pl.col("problem"),
     ).to_struct(text.name)
 
 
-_EXACT_CENTS = 10**13  # below this, a float's cents fit in the 15 significant digits Excel keeps
+def _limit(scale: int) -> int:
+    """The smallest figure too large for Decimal(18, scale): 10^16 for amounts, 10^12 for rates."""
+    return 10 ** (18 - scale)
 
 
-def amounts_from_numbers(number: pl.Series) -> pl.Series:
+def amounts_from_numbers(number: pl.Series, *, scale: int = 2) -> pl.Series:
     """See `amount_from_number`. The figure in cents is first taken to 15 significant digits, as
     Excel shows it, so a cell typed as 1.005 (stored as 1.00499999...) rounds to 1.01 as the user
     expects. Figures of 10^13 and more (no room left for cents in 15 digits) go through their
-    shortest decimal text instead, which is exact."""
+    shortest decimal text instead, which is exact. Rates (`scale` 6) work the same in millionths."""
+    unit = 10**scale
+    exact = 10 ** (15 - scale)  # below this, a float's cents (or millionths) fit in 15 significant digits
+    dtype = pl.Decimal(18, scale)
     frame = pl.DataFrame({"number": number.cast(pl.Float64)})
-    frame = frame.with_columns(small=(pl.col("number").abs() < _EXACT_CENTS) | pl.col("number").is_null())
-    cents = (pl.col("number") * 100).round_sig_figs(15).round(0, mode="half_away_from_zero")
+    frame = frame.with_columns(small=(pl.col("number").abs() < exact) | pl.col("number").is_null())
+    units = (pl.col("number") * unit).round_sig_figs(15).round(0, mode="half_away_from_zero")
     frame = frame.with_columns(
-        value=pl.when("small").then((cents.fill_null(0) / 100).cast(AMOUNT)), problem=pl.lit(None, pl.String)
+        value=pl.when("small").then((units.fill_null(0) / unit).cast(dtype)), problem=pl.lit(None, pl.String)
     )
     large = frame.filter(~pl.col("small"))
     if large.height:  # rare: exact, but slower
-        wide = pl.col("number").cast(pl.String).cast(_WIDE, strict=False).round(2, mode="half_away_from_zero")
-        fits = (wide.abs() < _LIMIT).fill_null(False)
+        wide = pl.col("number").cast(pl.String).cast(_WIDE, strict=False).round(scale, mode="half_away_from_zero")
+        fits = (wide.abs() < _limit(scale)).fill_null(False)
         index = frame.with_row_index("index").filter(~pl.col("small"))["index"]
-        large = large.select(
-            value=pl.when(fits).then(wide).cast(AMOUNT), problem=pl.when(~fits).then(pl.lit(TOO_LARGE))
-        )
+        large = large.select(value=pl.when(fits).then(wide).cast(dtype), problem=pl.when(~fits).then(pl.lit(TOO_LARGE)))
         frame = frame.with_columns(
             frame["value"].scatter(index, large["value"]), frame["problem"].scatter(index, large["problem"])
         )

@@ -20,6 +20,8 @@ from opex_app.domain.ingest.amounts import (
     amount_from_text,
     date_from_serial,
     date_from_text,
+    rate_from_number,
+    rate_from_text,
 )
 from opex_app.domain.ingest.cells import as_text, blank_to_null, has_content
 from opex_app.domain.ingest.errors import CellError, column_letter
@@ -32,6 +34,7 @@ from opex_app.domain.ingest.xlsx_scan import ProblemCell
 P = "__p"  # suffix of a problem-code column
 SKIP = "__skip"
 _TOTAL, _SECTION = "total", "section"
+_PARSED: tuple[ValueKind, ...] = ("amount", "rate", "date")  # kinds parsed to a value and a problem code
 
 
 @dataclass
@@ -98,7 +101,7 @@ class RowParser:
     # -- preparing columns
 
     def _structured(self) -> list[Column]:
-        return [c for c in self.columns.values() if c.kind in ("amount", "date")]
+        return [c for c in self.columns.values() if c.kind in _PARSED]
 
     def _has_hidden_cells(self, frame: pl.DataFrame) -> bool:
         """Whether a row with content has an empty cell in a column we read: it may be an Excel error
@@ -126,7 +129,7 @@ class RowParser:
             else:
                 text = as_text(pl.col(str(col)), series.dtype, amount=column.kind == "amount")
                 series = frame.select(text).to_series()
-            if column.kind not in ("amount", "date"):  # any text is valid there: an Excel error needs its own message
+            if column.kind not in _PARSED:  # any text is valid there: an Excel error needs its own message
                 for index, problem in cells:
                     if problem.kind == "error":
                         self.excel_errors[(index + first, col)] = problem.text
@@ -139,7 +142,7 @@ class RowParser:
         for column in self.columns.values():
             source = pl.col(str(column.col))
             dtype = schema[str(column.col)]
-            if column.kind in ("amount", "date"):
+            if column.kind in _PARSED:
                 parsed = self._structured_value(column.kind, source, dtype)
                 exprs.append(parsed.struct.rename_fields([column.name, column.name + P]).alias(f"{column.name}__s"))
                 continue
@@ -160,6 +163,10 @@ class RowParser:
             by_text = date_from_text(text, day_first=self.day_first)
             by_serial = date_from_serial(text.str.strip_chars().cast(pl.Float64, strict=False))
             return pl.when(serial).then(by_serial).otherwise(by_text)
+        if kind == "rate":
+            if dtype.is_numeric() or dtype == pl.Null:
+                return rate_from_number(source.cast(pl.Float64))
+            return rate_from_text(as_text(source, dtype))
         if dtype.is_numeric():
             return amount_from_number(source)
         if dtype == pl.Null:
@@ -240,7 +247,12 @@ class RowParser:
         checks: list[pl.Expr] = []
         for key in self.spec.key:
             if key in self.columns:
-                checks.append(pl.when(pl.col(key).is_null()).then(pl.lit(KEY_EMPTY)).alias(key + P))
+                empty = pl.col(key).is_null()
+                if self.columns[key].kind in _PARSED:  # a key that is a date (FX): a bad cell keeps its own problem
+                    empty &= pl.col(key + P).is_null()
+                    checks.append(pl.when(empty).then(pl.lit(KEY_EMPTY)).otherwise(pl.col(key + P)).alias(key + P))
+                else:
+                    checks.append(pl.when(empty).then(pl.lit(KEY_EMPTY)).alias(key + P))
         for start, end in self.spec.date_order:
             if start in self.columns and end in self.columns:
                 before = (pl.col(end) < pl.col(start)).fill_null(False)

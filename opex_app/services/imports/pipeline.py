@@ -36,6 +36,10 @@ STRATEGIES: dict[str, str] = {
 }
 
 
+# What a kind's commit needs beyond IMPORT, checked before anything is read (a preview needs only IMPORT).
+COMMIT_PERMISSIONS: dict[str, Permission] = {"fx": Permission.MANAGE_FX, "pos": Permission.CREATE_PO}
+
+
 def strategy_for(kind: str) -> WriteStrategy:
     module, _, name = STRATEGIES[kind].partition(":")
     factory: Callable[[], WriteStrategy] = getattr(import_module(module), name)
@@ -65,6 +69,8 @@ def run_import(
     """Validate and (unless dry-run or rejected) commit an import file. Raises WorkbookUnreadable or
     WorkbookRefused when the file as a whole cannot be taken; otherwise returns the result to show."""
     require(principal, Permission.IMPORT)
+    if not options.dry_run and kind in COMMIT_PERMISSIONS:
+        require(principal, COMMIT_PERMISSIONS[kind])
     started = time.perf_counter()
     data = source.read_bytes() if isinstance(source, Path) else source
     strategy = strategy_for(kind)

@@ -8,7 +8,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-ValueKind = Literal["text", "amount", "date", "month", "master", "currency"]
+# "rate": an FX rate, read like an amount but to 6 decimals (Decimal(18, 6)).
+ValueKind = Literal["text", "amount", "rate", "date", "month", "master", "currency"]
 
 
 def header_key(text: object) -> str:
@@ -45,6 +46,7 @@ class ImportSpec:
     month_columns: bool = False
     long_fields: tuple[str, str] | None = None
     date_order: tuple[tuple[str, str], ...] = ()  # (start, end) date fields: an end before its start is an error
+    unique_key: bool = True  # a key twice in the file is an error (False: the write strategy judges repeats)
     _by_key: dict[str, str] = field(init=False, repr=False, compare=False)
     _patterns: tuple[tuple[re.Pattern[str], str], ...] = field(init=False, repr=False, compare=False)
 
