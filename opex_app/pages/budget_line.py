@@ -243,16 +243,27 @@ def history() -> rx.Component:
 
 
 def figures() -> rx.Component:
+    tail = [("committed", "Committed"), ("actual", "Actual"), ("available", "Available")]
     return _section(
         "Budget, committed and actual",
-        month_table(
-            S.figure_rows,
-            [("budget", "Budget"), ("committed", "Committed"), ("actual", "Actual"), ("available", "Available")],
-            test_id="line-months",
+        rx.foreach(
+            S.rate_warnings,
+            lambda w: rx.callout(w, icon="triangle-alert", color_scheme="amber", size="1", data_testid="rate-warning"),
         ),
+        rx.cond(
+            S.shows_base,
+            month_table(
+                S.figure_rows,
+                [("budget", S.budget_header), ("budget_base", S.budget_base_header), *tail],
+                test_id="line-months",
+            ),
+            month_table(S.figure_rows, [("budget", S.budget_header), *tail], test_id="line-months"),
+        ),
+        rx.cond(S.rate_note != "", rx.text(S.rate_note, size="1", color_scheme="gray", data_testid="rate-note")),
         rx.text(
-            "Committed: approved POs less what was invoiced against them; "
-            "PO allocations without a fiscal month are shown as unphased.",
+            "Committed: approved POs less what was invoiced against each PO line, at the PO's rate, "
+            "spread over the PO line's service months (else in the PO date's month). "
+            "Available: budget − committed − actual, in base currency.",
             size="1",
             color_scheme="gray",
         ),

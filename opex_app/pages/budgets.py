@@ -10,7 +10,7 @@ from opex_app.components.downloads import export_button, template_button
 from opex_app.components.layout import ACCENT, app_page
 from opex_app.components.month_grid import NUMBER_CELL
 from opex_app.domain.budget_fields import LABELS, MONTH_FIELDS
-from opex_app.state.budget_grid import ANY, BudgetGridState
+from opex_app.state.budget_grid import ANY, FIGURE_FIELDS, BudgetGridState
 
 # Reflex turns state attributes into Vars and handlers into event specs, which mypy cannot see.
 S: Any = BudgetGridState
@@ -122,6 +122,27 @@ def _sort_header(key: str, label: Any, *, numeric: bool) -> rx.Component:
     )
 
 
+def _figure_headers() -> list[tuple[str, Any]]:
+    return [
+        ("fig_budget", rx.text("Budget (", S.base_currency, ")")),
+        ("fig_committed", "Committed"),
+        ("fig_actual", "Actual"),
+        ("fig_available", "Available"),
+    ]
+
+
+def _figure_header(key: str, label: Any) -> rx.Component:
+    """A figures-model column: the line's FY figure in base currency (not sortable: computed per page)."""
+    return rx.table.column_header_cell(
+        label,
+        white_space="nowrap",
+        text_align="right",
+        title="This line's FY figure in base currency (budget at the budget rate; committed; actual; available)",
+        data_testid=f"head-{key}",
+        **_STICKY_TOP,
+    )
+
+
 def _row(row: Any) -> rx.Component:
     cells = [
         rx.table.cell(
@@ -135,6 +156,7 @@ def _row(row: Any) -> rx.Component:
         cells.append(rx.table.cell(row[key], title=row[key], max_width=_WIDTHS[key], **_TRUNCATE))
     cells += [rx.table.cell(row[m], **NUMBER_CELL) for m in MONTH_FIELDS]
     cells.append(rx.table.cell(row["total"], **NUMBER_CELL, font_weight="600"))
+    cells += [rx.table.cell(row[key], **NUMBER_CELL, data_testid=f"grid-{key}") for key in FIGURE_FIELDS]
     return rx.table.row(*cells, data_testid="grid-row")
 
 
@@ -148,6 +170,7 @@ def _totals_row() -> rx.Component:
         ),
         *[rx.table.cell(s.totals[m], **NUMBER_CELL, font_weight="bold") for m in MONTH_FIELDS],
         rx.table.cell(s.totals["total"], **NUMBER_CELL, font_weight="bold", data_testid="totals-total"),
+        *[rx.table.cell("") for _ in FIGURE_FIELDS],  # per line only: totalling them would read every line
         background=rx.color(ACCENT, 2),
         data_testid="totals-row",
     )
@@ -161,6 +184,7 @@ def grid() -> rx.Component:
                 *[_sort_header(key, label, numeric=False) for key, label in TEXT_COLUMNS],
                 *[_sort_header(m, s.month_labels[i], numeric=True) for i, m in enumerate(MONTH_FIELDS)],
                 _sort_header("total", "Total", numeric=True),
+                *[_figure_header(key, label) for key, label in _figure_headers()],
             )
         ),
         rx.table.body(_totals_row(), rx.foreach(s.rows, _row)),

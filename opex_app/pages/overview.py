@@ -1,4 +1,4 @@
-"""Overview: budget vs committed vs actual vs available of one FY, by tower."""
+"""Overview: budget vs committed vs actual vs available of one FY, by tower, in base currency."""
 
 from __future__ import annotations
 
@@ -32,6 +32,16 @@ def overview_page() -> rx.Component:
             wrap="wrap",
             width="100%",
             data_testid="kpis",
+        ),
+        rx.cond(
+            OverviewState.rate_warning != "",
+            rx.callout(
+                OverviewState.rate_warning,
+                icon="triangle-alert",
+                color_scheme="amber",
+                size="1",
+                data_testid="overview-rate-warning",
+            ),
         ),
         rx.card(rx.plotly(data=OverviewState.figure, use_resize_handler=True, width="100%"), width="100%"),
         data_table(

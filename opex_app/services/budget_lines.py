@@ -1,5 +1,8 @@
 """Budget lines: the grid (one page, sorted and totalled in SQL), a line's detail, the monthly editor, notes.
 
+Budget (in base currency), committed, actual and available come from the figures model
+(services/figures.py), for the grid's page of rows and for the detail's months alike.
+
 Every function takes (session, principal, ...) and checks the permission first. Reads need
 VIEW_DASHBOARDS; `update_line` and `add_note` need EDIT_BUDGET and write their audit event in the
 caller's transaction.
@@ -9,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import operator
-from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -28,7 +30,6 @@ from opex_app.domain.money import format_indian
 from opex_app.domain.names import clean_name, name_key
 from opex_app.models import (
     MASTER_MODELS,
-    Actual,
     BudgetHead,
     BudgetLine,
     BudgetNote,
@@ -36,16 +37,15 @@ from opex_app.models import (
     Currency,
     FiscalYearRow,
     MasterBase,
-    PoLine,
-    PoStatus,
-    PurchaseOrder,
     Tower,
     Vendor,
 )
 from opex_app.models._types import ZERO
-from opex_app.services import audit, locking
+from opex_app.services import audit, figures, locking
 from opex_app.services.budget_query import SORTABLE, BudgetFilter, apply_filter, fiscal_year_row
 from opex_app.services.errors import NotFound, ServiceError
+from opex_app.services.figures import LineTotals, MonthFigures
+from opex_app.settings import get_settings
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -82,8 +82,9 @@ class GridRow:
     budget_head: str
     cost_centre: str
     vendor: str
-    months: tuple[Decimal, ...]
+    months: tuple[Decimal, ...]  # the budget as entered, in the line's currency
     total: Decimal
+    figures: LineTotals  # budget (base), committed, actual, available: from the figures model
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,8 @@ def list_lines(
 ) -> LinePage:
     """One page of the lines `flt` matches, sorted by `sort` (a column key, a month m01..m12 or 'total').
 
-    Sorting, paging and the totals row run in PostgreSQL; only the page's rows come back.
+    Sorting, paging and the totals row run in PostgreSQL; only the page's rows come back, each with its
+    figures (budget in base currency, committed, actual, available) from the figures model.
     A page past the end gives the last page.
     """
     require(principal, Permission.VIEW_DASHBOARDS)
@@ -172,6 +174,8 @@ def list_lines(
         col(BudgetLine.id),
     )
     stmt = stmt.limit(page_size).offset((page - 1) * page_size)
+    found = session.execute(stmt).all()
+    line_figures = figures.line_totals(session, line_ids=[r.id for r in found])
     rows = [
         GridRow(
             id=r.id,
@@ -183,8 +187,9 @@ def list_lines(
             vendor=r.vendor or "",
             months=tuple(getattr(r, m) for m in MONTH_FIELDS),
             total=r.total,
+            figures=line_figures[r.id],
         )
-        for r in session.execute(stmt)
+        for r in found
     ]
     return LinePage(
         fiscal_year=fy_row.name,
@@ -229,6 +234,7 @@ class LineDetail:
     id: int
     uid: str
     fiscal_year: str
+    fy_start: date  # the day the budget rate is taken on
     month_labels: list[str]
     values: dict[str, Any]  # the editable fields (EDITABLE_FIELDS): names, dates, text and Decimal months
     version: int
@@ -236,32 +242,24 @@ class LineDetail:
     created_by: str
     updated_at: datetime | None
     updated_by: str | None
-    budget: tuple[Decimal, ...]
-    committed: tuple[Decimal, ...]  # approved POs phased to a fiscal month, less what was invoiced
-    committed_unphased: Decimal  # approved POs without a fiscal month, less what was invoiced
-    actual: tuple[Decimal, ...]
+    base_currency: str
+    months: tuple[MonthFigures, ...]  # fiscal months 1..12 from the figures model
+    totals: LineTotals  # their sums, with the line's currency and budget rate
     notes: list[NoteView] = field(default_factory=list)
     history: list[HistoryEntry] = field(default_factory=list)
 
     @property
-    def budget_total(self) -> Decimal:
-        return sum(self.budget, ZERO)
+    def currency(self) -> str:
+        return self.totals.currency
 
     @property
-    def committed_total(self) -> Decimal:
-        return sum(self.committed, ZERO) + self.committed_unphased
+    def budget_rate(self) -> Decimal | None:
+        return self.totals.budget_rate
 
     @property
-    def actual_total(self) -> Decimal:
-        return sum(self.actual, ZERO)
-
-    @property
-    def available(self) -> tuple[Decimal, ...]:
-        return tuple(b - c - a for b, c, a in zip(self.budget, self.committed, self.actual, strict=True))
-
-    @property
-    def available_total(self) -> Decimal:
-        return self.budget_total - self.committed_total - self.actual_total
+    def shows_base(self) -> bool:
+        """The budget as entered is not in the base currency: show it converted as well."""
+        return self.currency != self.base_currency
 
 
 def _fiscal_year(session: Session, line: BudgetLine) -> FiscalYearRow:
@@ -323,61 +321,6 @@ def describe_changes(changes: Mapping[str, Any] | None, labels: list[str]) -> li
     return out
 
 
-def _committed(session: Session, line_id: int) -> tuple[list[Decimal], Decimal]:
-    """Committed by fiscal month, and the unphased rest, for one line.
-
-    Per approved PO: what it allocates to the line (by fiscal month where the PO line names one,
-    else unphased) less the actuals booked against that PO on this line, never below zero. The
-    invoiced amount uses up the PO's allocation from its earliest month, the unphased part last,
-    so the months and the unphased rest add up to max(allocated - invoiced, 0) per PO.
-    """
-    alloc_stmt = (
-        sa_select(col(PoLine.purchase_order_id), col(PoLine.fiscal_month), func.sum(col(PoLine.amount_base)))
-        .join(PurchaseOrder, col(PurchaseOrder.id) == col(PoLine.purchase_order_id))
-        .where(col(PoLine.budget_line_id) == line_id, col(PurchaseOrder.status) == PoStatus.APPROVED.value)
-        .group_by(col(PoLine.purchase_order_id), col(PoLine.fiscal_month))
-    )
-    allocated: dict[int, dict[int | None, Decimal]] = defaultdict(dict)
-    for po_id, month, amount in session.execute(alloc_stmt):
-        allocated[po_id][month if month and 1 <= month <= 12 else None] = Decimal(amount)
-    if not allocated:
-        return [ZERO] * 12, ZERO
-    spent_stmt = (
-        sa_select(col(Actual.purchase_order_id), func.sum(col(Actual.amount_base)))
-        .where(col(Actual.budget_line_id) == line_id, col(Actual.purchase_order_id).in_(list(allocated)))
-        .group_by(col(Actual.purchase_order_id))
-    )
-    spent = {po_id: Decimal(amount) for po_id, amount in session.execute(spent_stmt)}
-    months = [ZERO] * 12
-    unphased = ZERO
-    for po_id, buckets in allocated.items():
-        left_to_consume = spent.get(po_id, ZERO)
-        for month in [*sorted(m for m in buckets if m is not None), None]:
-            if month not in buckets:
-                continue
-            used = min(max(left_to_consume, ZERO), buckets[month])
-            left_to_consume -= used
-            remaining = max(buckets[month] - used, ZERO)
-            if month is None:
-                unphased += remaining
-            else:
-                months[month - 1] += remaining
-    return months, unphased
-
-
-def _actual(session: Session, line_id: int) -> list[Decimal]:
-    stmt = (
-        sa_select(col(Actual.fiscal_month), func.sum(col(Actual.amount_base)))
-        .where(col(Actual.budget_line_id) == line_id)
-        .group_by(col(Actual.fiscal_month))
-    )
-    months = [ZERO] * 12
-    for month, amount in session.execute(stmt):
-        if 1 <= month <= 12:
-            months[month - 1] += Decimal(amount)
-    return months
-
-
 def _get_line(session: Session, line_id: int, *, for_update: bool = False) -> BudgetLine:
     stmt = select(BudgetLine).where(BudgetLine.id == line_id)
     if for_update:
@@ -389,13 +332,14 @@ def _get_line(session: Session, line_id: int, *, for_update: bool = False) -> Bu
 
 
 def get_line_detail(session: Session, principal: Principal, line_id: int) -> LineDetail:
-    """A line's attributes, budget vs committed vs actual by month, notes (newest first) and audit history."""
+    """A line's attributes, its figures by month (the figures model), notes (newest first) and audit history."""
     require(principal, Permission.VIEW_DASHBOARDS)
     line = _get_line(session, line_id)
     assert line.id is not None
     fy_row = _fiscal_year(session, line)
     labels = FiscalYear(fy_row.end_year, fy_row.start_month).month_labels()
-    committed, unphased = _committed(session, line.id)
+    months = figures.month_figures(session, line_ids=[line.id])[line.id]
+    totals = figures.line_totals(session, line_ids=[line.id])[line.id]
     notes = session.exec(
         select(BudgetNote)
         .where(BudgetNote.budget_line_id == line.id)
@@ -421,6 +365,7 @@ def get_line_detail(session: Session, principal: Principal, line_id: int) -> Lin
         id=line.id,
         uid=line.uid,
         fiscal_year=fy_row.name,
+        fy_start=fy_row.start_date,
         month_labels=labels,
         values=_values(session, line),
         version=line.version,
@@ -428,10 +373,9 @@ def get_line_detail(session: Session, principal: Principal, line_id: int) -> Lin
         created_by=line.created_by,
         updated_at=line.updated_at,
         updated_by=line.updated_by,
-        budget=tuple(Decimal(m).quantize(_CENT) for m in line.months()),
-        committed=tuple(committed),
-        committed_unphased=unphased,
-        actual=tuple(_actual(session, line.id)),
+        base_currency=get_settings().base_currency,
+        months=tuple(months),
+        totals=totals,
         notes=[NoteView(n.id or 0, n.author, n.created_at, n.body) for n in notes],
         history=history,
     )

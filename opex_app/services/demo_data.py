@@ -169,12 +169,24 @@ def load_demo_data(session: Session, principal: Principal, fy: FiscalYear, today
             description=line.description,
             pr_number=f"PR-{fy.name}-{i + 1:05d}",
             total_amount=line.total,
+            fx_rate=Decimal(1),
+            total_amount_base=line.total,
             created_by=principal.actor,
         )
         session.add(po)
         session.flush()
         assert po.id is not None and line.id is not None
-        session.add(PoLine(purchase_order_id=po.id, budget_line_id=line.id, amount=line.total, amount_base=line.total))
+        # The PO pays for the line's service period: its commitment is spread over those months.
+        po_line = PoLine(
+            purchase_order_id=po.id,
+            budget_line_id=line.id,
+            amount=line.total,
+            amount_base=line.total,
+            service_start=line.service_start,
+            service_end=line.service_end,
+        )
+        session.add(po_line)
+        session.flush()
         audit.record(
             session,
             principal,
@@ -194,11 +206,13 @@ def load_demo_data(session: Session, principal: Principal, fy: FiscalYear, today
                     fiscal_year_id=fy_id,
                     budget_line_id=line.id,
                     purchase_order_id=po.id,
+                    po_line_id=po_line.id,
                     vendor_id=line.vendor_id,
                     invoice_number=f"INV-{i + 1:04d}-{m:02d}",
                     invoice_date=date(year, month, 15),
                     fiscal_month=m,
                     currency_code="INR",
+                    fx_rate=Decimal(1),
                     amount=(amount * Decimal(rng.randrange(85, 106)) / 100).quantize(Decimal("1.00")),
                     amount_base=Decimal(0),
                     created_by=principal.actor,

@@ -1,5 +1,8 @@
 """Budget grid state: one page of lines (strings), its totals row, and the filter, which lives in the URL.
 
+Each row also shows the line's FY figures in base currency (budget, committed, actual, available) from
+the figures model; the totals row totals the months as entered, not those.
+
 The URL is the one source of the view: every filter, sort or page change navigates to the new
 `/budgets?...` address (so it can be shared or bookmarked), and the page's on_load reads it back
 and queries that one page.
@@ -23,6 +26,7 @@ from opex_app.services.budget_lines import PAGE_SIZE, SORT_KEYS, LinePage, list_
 from opex_app.services.budget_query import BudgetFilter
 from opex_app.services.errors import ServiceError
 from opex_app.services.fiscal_years import list_fiscal_years
+from opex_app.settings import get_settings
 from opex_app.state.base import AppState
 from opex_app.state.guard import current_principal, guarded
 
@@ -30,12 +34,18 @@ GRID_ROUTE = "/budgets"
 DEFAULT_SORT = "uid"
 FILTER_FIELDS = ("fy", "tower", "budget_head", "cost_centre", "vendor")
 ANY = "__any__"  # the drop-downs' "All" choice (a select item cannot have an empty value)
+FIGURE_FIELDS = ("fig_budget", "fig_committed", "fig_actual", "fig_available")  # row keys of the model's figures
+NO_RATE = "no rate"
 
 
 def _amount(value: Decimal) -> str:
     """Whole units with Indian grouping; a dash for nothing, so the figures that matter stand out."""
     shown = format_indian(value, 0)
     return "–" if shown in {"0", "-0"} else shown
+
+
+def _figure(value: Decimal | None) -> str:
+    return NO_RATE if value is None else _amount(value)
 
 
 def grid_url(flt: BudgetFilter, *, sort: str = DEFAULT_SORT, descending: bool = False, page: int = 1) -> str:
@@ -67,6 +77,7 @@ class BudgetGridState(AppState):
     month_labels: list[str] = [""] * 12
     rows: list[dict[str, str]] = []
     totals: dict[str, str] = {}
+    base_currency: str = ""
     error: str = ""
     # The drop-downs' choices.
     fy_names: list[str] = []
@@ -119,9 +130,14 @@ class BudgetGridState(AppState):
                 "vendor": r.vendor,
                 **{m: _amount(v) for m, v in zip(MONTH_FIELDS, r.months, strict=True)},
                 "total": _amount(r.total),
+                "fig_budget": _figure(r.figures.budget_base),
+                "fig_committed": _figure(r.figures.committed),
+                "fig_actual": _figure(r.figures.actual),
+                "fig_available": _figure(r.figures.available),
             }
             for r in page.rows
         ]
+        self.base_currency = get_settings().base_currency
         self.totals = {
             **{m: _amount(v) for m, v in zip(MONTH_FIELDS, page.month_totals, strict=True)},
             "total": _amount(page.total),

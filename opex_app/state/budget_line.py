@@ -39,47 +39,64 @@ def _when(at: datetime | None) -> str:
     return at.strftime("%d-%b-%Y %H:%M") if at else ""
 
 
-def _figure(value: Decimal) -> str:
+NO_RATE = "no rate"
+
+
+def _figure(value: Decimal | None) -> str:
+    if value is None:
+        return NO_RATE
     return "–" if value == 0 else format_indian(value)
 
 
+def _total(value: Decimal | None) -> str:
+    return NO_RATE if value is None else format_indian(value)
+
+
 def _figure_rows(detail: LineDetail) -> list[dict[str, str]]:
-    """One row per fiscal month, then the unphased commitments, then the totals."""
+    """One row per fiscal month, then the totals: the budget as entered and in base currency, committed,
+    actual, available (all from the figures model)."""
     rows = [
         {
             "kind": "month",
             "label": label,
-            "budget": _figure(b),
-            "committed": _figure(c),
-            "actual": _figure(a),
-            "available": _figure(v),
+            "budget": _figure(m.budget),
+            "budget_base": _figure(m.budget_base),
+            "committed": _figure(m.committed),
+            "actual": _figure(m.actual),
+            "available": _figure(m.available),
         }
-        for label, b, c, a, v in zip(
-            detail.month_labels, detail.budget, detail.committed, detail.actual, detail.available, strict=True
-        )
+        for label, m in zip(detail.month_labels, detail.months, strict=True)
     ]
-    if detail.committed_unphased:
-        rows.append(
-            {
-                "kind": "extra",
-                "label": "Unphased",
-                "budget": "",
-                "committed": _figure(detail.committed_unphased),
-                "actual": "",
-                "available": _figure(-detail.committed_unphased),
-            }
-        )
+    t = detail.totals
     rows.append(
         {
             "kind": "total",
             "label": "Total",
-            "budget": format_indian(detail.budget_total),
-            "committed": format_indian(detail.committed_total),
-            "actual": format_indian(detail.actual_total),
-            "available": format_indian(detail.available_total),
+            "budget": format_indian(t.budget),
+            "budget_base": _total(t.budget_base),
+            "committed": format_indian(t.committed),
+            "actual": format_indian(t.actual),
+            "available": _total(t.available),
         }
     )
     return rows
+
+
+def _rate_warnings(detail: LineDetail, fy_start: str) -> list[str]:
+    """What the figures could not convert, said plainly (never a silent 1.0)."""
+    out = []
+    if detail.totals.budget_rate_missing:
+        out.append(
+            f"No {detail.currency} rate on {fy_start} (the budget rate of {detail.fiscal_year}): the budget cannot be "
+            f"converted to {detail.base_currency}, so budget and available in {detail.base_currency} are not shown. "
+            f"Record the rate on the FX rates page."
+        )
+    if detail.totals.po_rate_missing:
+        out.append(
+            "An approved PO on this line is in a currency with no rate on its PO date: its commitment is left out "
+            "of committed until the rate is recorded."
+        )
+    return out
 
 
 class BudgetLineState(AppState):
@@ -90,7 +107,12 @@ class BudgetLineState(AppState):
     version: int = 0
     attributes: list[dict[str, str]] = []  # [{label, value}]
     month_labels: list[str] = [""] * 12
-    figure_rows: list[dict[str, str]] = []  # per month (then unphased, total): budget, committed, actual, available
+    figure_rows: list[dict[str, str]] = []  # per month, then the total: budget (as entered, base), committed, ...
+    shows_base: bool = False  # the line's currency is not the base currency: show the budget both ways
+    budget_header: str = "Budget"
+    budget_base_header: str = "Budget"
+    rate_note: str = ""  # the budget rate used, e.g. '1 USD = 82.50 INR on 01-Apr-2042'
+    rate_warnings: list[str] = []
     notes: list[dict[str, str]] = []
     history: list[dict[str, str]] = []
     # The editor.
@@ -147,6 +169,17 @@ class BudgetLineState(AppState):
             },
         ]
         self.figure_rows = _figure_rows(detail)
+        self.shows_base = detail.shows_base
+        base = detail.base_currency
+        self.budget_header = f"Budget ({detail.currency})" if detail.shows_base else f"Budget ({base})"
+        self.budget_base_header = f"Budget ({base})"
+        fy_start = detail.fy_start.strftime("%d-%b-%Y")
+        self.rate_note = (
+            f"Budget rate: 1 {detail.currency} = {detail.budget_rate.normalize():f} {base} on {fy_start}."
+            if detail.shows_base and detail.budget_rate is not None
+            else ""
+        )
+        self.rate_warnings = _rate_warnings(detail, fy_start)
         self.notes = [{"author": n.author, "at": _when(n.at), "body": n.body} for n in detail.notes]
         self.history = [
             {

@@ -1,4 +1,4 @@
-"""Overview page state: FY figures by tower and the chart built from them."""
+"""Overview page state: FY figures by tower (from the figures model, in base currency) and the chart built from them."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from opex_app.db import read_session
 from opex_app.domain.money import format_short
 from opex_app.services.fiscal_years import list_fiscal_years
 from opex_app.services.overview import figures_by_tower
+from opex_app.settings import get_settings
 from opex_app.state.base import AppState
 from opex_app.state.guard import current_principal, guarded
 
@@ -20,6 +21,7 @@ class OverviewState(AppState):
     fy_name: str = ""
     kpis: list[dict[str, str]] = []
     rows: list[dict[str, str]] = []
+    rate_warning: str = ""  # lines whose budget could not be converted (no budget rate)
     figure: go.Figure = go.Figure()
 
     @guarded(Permission.VIEW_DASHBOARDS)
@@ -38,6 +40,15 @@ class OverviewState(AppState):
             "Actual": sum((f.actual for f in figures), start=0),
             "Available": sum((f.available for f in figures), start=0),
         }
+        missing = sum(f.lines_without_budget_rate for f in figures)
+        base = get_settings().base_currency
+        self.rate_warning = (
+            f"{missing} budget line{'s' if missing != 1 else ''} of {self.fy_name} "
+            f"{'are' if missing != 1 else 'is'} in a currency with no budget rate: "
+            f"{'their' if missing != 1 else 'its'} budget is left out of Budget and Available ({base})."
+            if missing
+            else ""
+        )
         self.kpis = [{"label": k, "value": format_short(v)} for k, v in totals.items()]
         self.rows = [
             {
@@ -64,7 +75,7 @@ class OverviewState(AppState):
             height=360,
             legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0},
             xaxis={"automargin": True},
-            yaxis={"title": "INR"},
+            yaxis={"title": base},
         )
         self.figure = fig
 

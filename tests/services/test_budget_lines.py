@@ -168,7 +168,8 @@ def test_unknown_fy_gives_an_empty_page(session: Session, seed: Seed, viewer) ->
 # ---------------------------------------------------------------------------------------------- detail
 
 
-def test_detail_shows_committed_by_month_unphased_and_actuals(session: Session, seed: Seed, viewer) -> None:
+def test_detail_shows_committed_and_actual_by_month(session: Session, seed: Seed, viewer) -> None:
+    """The detail reads the figures model (tests/services/test_figures.py pins its arithmetic)."""
     line = seed.lines["L1"]
     assert line.id is not None and seed.fy.id is not None
     approved = PurchaseOrder(
@@ -176,6 +177,8 @@ def test_detail_shows_committed_by_month_unphased_and_actuals(session: Session, 
         fiscal_year_id=seed.fy.id,
         currency_code="INR",
         status=PoStatus.APPROVED.value,
+        po_date=date(2040, 4, 10),
+        fx_rate=D(1),
         created_by="seed",
     )
     draft = PurchaseOrder(
@@ -184,23 +187,24 @@ def test_detail_shows_committed_by_month_unphased_and_actuals(session: Session, 
     session.add_all([approved, draft])
     session.flush()
     assert approved.id is not None and draft.id is not None
-    for month, amount in ((1, "100.00"), (2, "100.00"), (None, "50.00")):
-        session.add(
-            PoLine(
-                purchase_order_id=approved.id,
-                budget_line_id=line.id,
-                fiscal_month=month,
-                amount=D(amount),
-                amount_base=D(amount),
-            )
-        )
-    session.add(PoLine(purchase_order_id=draft.id, budget_line_id=line.id, fiscal_month=3, amount_base=D("999")))
-    for po_id, month, amount in ((approved.id, 1, "120.00"), (None, 3, "30.00")):
+    po_line = PoLine(
+        purchase_order_id=approved.id,
+        budget_line_id=line.id,
+        amount=D("250.00"),
+        amount_base=D("250.00"),
+        service_start=date(2040, 4, 1),
+        service_end=date(2040, 5, 31),
+    )
+    session.add(po_line)
+    session.add(PoLine(purchase_order_id=draft.id, budget_line_id=line.id, amount=D("999"), amount_base=D("999")))
+    session.flush()
+    for po_line_id, month, amount in ((po_line.id, 1, "120.00"), (None, 3, "30.00")):
         session.add(
             Actual(
                 fiscal_year_id=seed.fy.id,
                 budget_line_id=line.id,
-                purchase_order_id=po_id,
+                purchase_order_id=approved.id if po_line_id else None,
+                po_line_id=po_line_id,
                 invoice_number=f"INV-{month}",
                 invoice_date=date(2040, 3 + month, 5),
                 fiscal_month=month,
@@ -215,13 +219,15 @@ def test_detail_shows_committed_by_month_unphased_and_actuals(session: Session, 
     detail = get_line_detail(session, viewer, line.id)
     assert detail.uid == "ZT-0001" and detail.fiscal_year == FY_NAME
     assert detail.values["tower"] == "Zeta Infra" and detail.values["m01"] == D("100.00")
-    assert detail.budget[:2] == (D("100.00"), D("100.00"))
-    # 120 invoiced uses up April's 100 and 20 of May's; the draft PO commits nothing.
-    assert detail.committed[:3] == (D("0"), D("80.00"), D("0"))
-    assert detail.committed_unphased == D("50.00")
-    assert detail.committed_total == D("130.00")
-    assert detail.actual[0] == D("120.00") and detail.actual[2] == D("30.00")
-    assert detail.available_total == D("200.00") - D("130.00") - D("150.00")
+    assert [m.budget for m in detail.months[:2]] == [D("100.00"), D("100.00")]
+    assert [m.budget_base for m in detail.months[:2]] == [D("100.00"), D("100.00")]
+    assert not detail.shows_base and detail.currency == "INR"
+    # 250 allocated less 120 invoiced against the PO line, spread over Apr and May; the draft PO commits nothing.
+    assert [m.committed for m in detail.months[:3]] == [D("65.00"), D("65.00"), D("0.00")]
+    assert detail.totals.committed == D("130.00")
+    assert detail.months[0].actual == D("120.00") and detail.months[2].actual == D("30.00")
+    assert detail.months[0].available == D("100.00") - D("65.00") - D("120.00")
+    assert detail.totals.available == D("200.00") - D("130.00") - D("150.00")
 
     with pytest.raises(NotFound):
         get_line_detail(session, viewer, 987654321)

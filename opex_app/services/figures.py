@@ -1,0 +1,325 @@
+"""The figures model: budget, committed, actual and available per budget line and fiscal month.
+
+Every page, export and API reads these figures from here and nowhere else (a figure computed twice will
+disagree one day). The rules live in one SQL text (`_CTES`), parameterised by the base currency, which
+stays a bound parameter (so the model is a query function, not a view); the month grain and the total
+grain differ only in the last step, and every total is the sum of its months by construction.
+
+Rules (GLOSSARY, issue 7):
+
+- budget: the twelve monthly amounts as entered, in the line's currency (a line without one is in the base
+  currency). budget_base = each month × the line's budget rate, rounded to the cent per month (the line
+  total is the sum of the rounded months). The budget rate is `fx_rate_on(currency, first day of the
+  line's FY, base)`; a line whose currency has none gets NULL budget_base (and available) and is flagged
+  `budget_rate_missing`: never 1.0, never silently zero.
+- committed (base): for each PO line of an approved PO (draft, submitted, rejected, closed and cancelled
+  POs commit nothing, so closing a PO releases what is left), open = max(0, allocated − invoiced), taken
+  over the PO line's whole life in the PO's currency. Invoiced sums the actuals linked to the PO line
+  (`actual.po_line_id`): their amount when in the PO's currency, else their base amount ÷ the PO's rate.
+  open is converted at the PO's rate (`purchase_order.fx_rate`, 1 for the base currency, else the rate on
+  the PO date) and rounded to the cent. An invoice above its PO line leaves nothing open (and counts in
+  full as actual). A PO line in a foreign currency without any rate commits NULL and is flagged
+  `po_rate_missing`.
+- committed by month: spread equally over the PO line's service months (service_start..service_end, either
+  alone meaning that one month) as fiscal months of the line's FY: each month gets open ÷ n truncated to
+  the cent, the last month the rest, so the months add up to open exactly. Without service months it falls
+  in the PO date's month. Months outside the FY are clamped to its first or last month (a line's
+  commitment is never lost because a service period runs past its FY); no date at all falls in month 1.
+- actual (base): the base amounts of the actuals booked to the line (`actual.budget_line_id`), by their
+  fiscal month.
+- available = budget_base − committed − actual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import text
+from sqlmodel import Session
+
+from opex_app.auth.permissions import Permission, Principal, require
+from opex_app.models import PoStatus
+from opex_app.models._types import ZERO
+from opex_app.settings import get_settings
+
+_CENT = Decimal("0.01")
+MONTHS = range(1, 13)
+
+
+def _month_index(day: str) -> str:
+    """SQL: fiscal month (1..12) of `day` in the FY `fy`, clamped into the FY; NULL for a NULL day."""
+
+    def months(d: str) -> str:
+        return f"(date_part('year', {d})::int * 12 + date_part('month', {d})::int)"
+
+    return f"LEAST(12, GREATEST(1, {months(day)} - {months('fy.start_date')} + 1))"
+
+
+_MONTH_COLUMNS = [f"m{m:02d}" for m in MONTHS]
+
+# the dimensions the overview may group by: budget_line column -> master table
+DIMENSIONS: dict[str, str] = {
+    "tower": "tower",
+    "budget_head": "budget_head",
+    "cost_centre": "cost_centre",
+    "vendor": "vendor",
+    "entity": "entity",
+}
+
+# The rules, once. `budget_rate`: the rate of each (FY, currency) of the lines in scope, looked up once each.
+# `line`: the lines in scope with their currency and budget rate.
+# `po_scope`: the PO lines of approved POs allocating to lines in scope, with the PO's rate and the first and
+# last fiscal month they fall in. `po_open`: what each of those is still open for, in base currency.
+# Each part restricts to the scope on budget_line itself ({scope} is a condition on alias `bl`), not through
+# `line`, so the planner sees real row counts: index lookups for a page of lines, hash joins for a whole FY.
+_CTES = f"""
+WITH budget_rate AS MATERIALIZED (
+    SELECT k.fiscal_year_id, k.currency, fx_rate_on(k.currency, fy.start_date, :base) AS rate
+    FROM (SELECT DISTINCT bl.fiscal_year_id, COALESCE(bl.currency_code, :base) AS currency
+          FROM budget_line bl WHERE {{scope}}) k
+    JOIN fiscal_year fy ON fy.id = k.fiscal_year_id
+),
+line AS NOT MATERIALIZED (
+    SELECT bl.id, br.currency, br.rate AS budget_rate, {", ".join(f"bl.{m}" for m in _MONTH_COLUMNS)},
+           {", ".join(f"bl.{d}_id" for d in DIMENSIONS)}
+    FROM budget_line bl
+    JOIN budget_rate br ON br.fiscal_year_id = bl.fiscal_year_id AND br.currency = COALESCE(bl.currency_code, :base)
+    WHERE {{scope}}
+),
+po_scope AS (
+    SELECT pl.id, bl.id AS line_id, pl.amount, p.currency_code, r.rate,
+           COALESCE({_month_index("LEAST(s.first_day, s.last_day)")}, 1) AS first_month,
+           COALESCE({_month_index("GREATEST(s.first_day, s.last_day)")}, 1) AS last_month
+    FROM budget_line bl
+    JOIN fiscal_year fy ON fy.id = bl.fiscal_year_id
+    JOIN po_line pl ON pl.budget_line_id = bl.id
+    JOIN purchase_order p ON p.id = pl.purchase_order_id AND p.status = :approved
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN p.currency_code = :base THEN 1::numeric
+                    ELSE COALESCE(p.fx_rate, fx_rate_on(p.currency_code, p.po_date, :base)) END AS rate
+    ) r
+    CROSS JOIN LATERAL (
+        SELECT COALESCE(pl.service_start, pl.service_end, p.po_date) AS first_day,
+               COALESCE(pl.service_end, pl.service_start, p.po_date) AS last_day
+    ) s
+    WHERE {{scope}}
+),
+po_open AS (
+    SELECT ps.line_id, ps.id AS po_line_id, ps.first_month, ps.last_month,
+           ROUND(GREATEST(ps.amount - COALESCE(inv.invoiced, 0), 0) * ps.rate, 2) AS open_base
+    FROM po_scope ps
+    LEFT JOIN (
+        SELECT ps.id,
+               SUM(CASE WHEN a.currency_code = ps.currency_code THEN a.amount ELSE a.amount_base / ps.rate END)
+               AS invoiced
+        FROM po_scope ps JOIN actual a ON a.po_line_id = ps.id
+        GROUP BY ps.id
+    ) inv ON inv.id = ps.id
+),
+line_actual AS (
+    SELECT a.budget_line_id AS line_id, a.fiscal_month, a.amount_base
+    FROM actual a JOIN budget_line bl ON bl.id = a.budget_line_id
+    WHERE {{scope}}
+)
+"""
+
+# the twelve budget months of a line as rows (fiscal month, amount as entered)
+_UNPIVOT = "(VALUES " + ", ".join(f"({m}, line.m{m:02d})" for m in MONTHS) + ") AS g(m, budget)"
+
+_MONTHS_SQL = (
+    _CTES
+    + f""",
+committed AS (
+    SELECT o.line_id, g.m AS fiscal_month,
+           SUM(CASE WHEN g.m = o.last_month
+                    THEN o.open_base - TRUNC(o.open_base / (o.last_month - o.first_month + 1), 2)
+                                       * (o.last_month - o.first_month)
+                    ELSE TRUNC(o.open_base / (o.last_month - o.first_month + 1), 2) END) AS committed
+    FROM po_open o CROSS JOIN LATERAL generate_series(o.first_month, o.last_month) AS g(m)
+    GROUP BY 1, 2
+),
+actual_month AS (
+    SELECT line_id, fiscal_month, SUM(amount_base) AS actual FROM line_actual GROUP BY 1, 2
+)
+SELECT line.id AS line_id, g.m AS fiscal_month, g.budget,
+       ROUND(g.budget * line.budget_rate, 2) AS budget_base,
+       COALESCE(c.committed, 0) AS committed, COALESCE(a.actual, 0) AS actual
+FROM line CROSS JOIN LATERAL {_UNPIVOT}
+LEFT JOIN committed c ON c.line_id = line.id AND c.fiscal_month = g.m
+LEFT JOIN actual_month a ON a.line_id = line.id AND a.fiscal_month = g.m
+ORDER BY line.id, g.m
+"""
+)
+
+_TOTALS_SELECT = f"""
+SELECT line.id AS line_id, line.currency, line.budget_rate, {", ".join(f"line.{d}_id" for d in DIMENSIONS)},
+       {" + ".join(f"line.{m}" for m in _MONTH_COLUMNS)} AS budget,
+       {" + ".join(f"ROUND(line.{m} * line.budget_rate, 2)" for m in _MONTH_COLUMNS)} AS budget_base,
+       COALESCE(c.committed, 0) AS committed, COALESCE(c.po_rate_missing, false) AS po_rate_missing,
+       COALESCE(a.actual, 0) AS actual
+FROM line
+LEFT JOIN (
+    SELECT line_id, SUM(open_base) AS committed, bool_or(open_base IS NULL) AS po_rate_missing
+    FROM po_open GROUP BY line_id
+) c ON c.line_id = line.id
+LEFT JOIN (SELECT line_id, SUM(amount_base) AS actual FROM line_actual GROUP BY 1) a ON a.line_id = line.id
+"""
+
+_BY_IDS = "bl.id = ANY(CAST(:line_ids AS integer[]))"
+_BY_FY = "bl.fiscal_year_id = :fiscal_year_id"
+
+
+@dataclass(frozen=True)
+class MonthFigures:
+    """One fiscal month of one line. budget is as entered (line currency); the rest in base currency."""
+
+    fiscal_month: int
+    budget: Decimal
+    budget_base: Decimal | None  # None: the line's currency has no budget rate
+    committed: Decimal
+    actual: Decimal
+    available: Decimal | None  # budget_base - committed - actual
+
+
+@dataclass(frozen=True)
+class LineTotals:
+    """A line's FY totals in base currency (the sums of its MonthFigures)."""
+
+    budget_base: Decimal | None  # None when budget_rate_missing
+    committed: Decimal
+    actual: Decimal
+    available: Decimal | None  # budget_base - committed - actual; None when budget_rate_missing
+    budget_rate_missing: bool
+    budget: Decimal = ZERO  # as entered, in `currency`
+    currency: str = ""  # the line's currency (the base currency when the line names none)
+    budget_rate: Decimal | None = None  # base units per unit of `currency` on the first day of the FY
+    po_rate_missing: bool = False  # an approved foreign-currency PO line without any rate (commits nothing)
+
+
+@dataclass(frozen=True)
+class GroupFigures:
+    """Totals of the lines of one FY sharing a dimension value (e.g. one tower), in base currency."""
+
+    name: str
+    lines: int
+    budget_base: Decimal  # of the lines that have a budget rate
+    committed: Decimal
+    actual: Decimal
+    available: Decimal  # budget_base - committed - actual
+    lines_without_budget_rate: int  # their budget is left out of budget_base (and available)
+
+
+def _money(value: Any) -> Decimal:
+    return Decimal(value or 0).quantize(_CENT)
+
+
+def _money_or_none(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(value).quantize(_CENT)
+
+
+def _params(**extra: Any) -> dict[str, Any]:
+    return {"base": get_settings().base_currency, "approved": PoStatus.APPROVED.value, **extra}
+
+
+def _available(budget_base: Decimal | None, committed: Decimal, actual: Decimal) -> Decimal | None:
+    return None if budget_base is None else budget_base - committed - actual
+
+
+def _ids(line_ids: Collection[int]) -> list[int]:
+    return sorted({int(i) for i in line_ids})
+
+
+def month_figures(session: Session, *, line_ids: Collection[int]) -> dict[int, list[MonthFigures]]:
+    """The twelve MonthFigures of each line (no permission check: for use inside services)."""
+    ids = _ids(line_ids)
+    out: dict[int, list[MonthFigures]] = {}
+    if not ids:
+        return out
+    rows = session.execute(text(_MONTHS_SQL.format(scope=_BY_IDS)), _params(line_ids=ids))
+    for r in rows:
+        budget_base, committed, actual = _money_or_none(r.budget_base), _money(r.committed), _money(r.actual)
+        out.setdefault(r.line_id, []).append(
+            MonthFigures(
+                fiscal_month=r.fiscal_month,
+                budget=_money(r.budget),
+                budget_base=budget_base,
+                committed=committed,
+                actual=actual,
+                available=_available(budget_base, committed, actual),
+            )
+        )
+    return out
+
+
+def line_month_figures(
+    session: Session, principal: Principal, *, line_ids: Collection[int]
+) -> dict[int, list[MonthFigures]]:
+    """The twelve MonthFigures (fiscal months 1..12, zeros where nothing) of each line asked for that exists."""
+    require(principal, Permission.VIEW_DASHBOARDS)
+    return month_figures(session, line_ids=line_ids)
+
+
+def _totals(row: Any) -> LineTotals:
+    budget_base, committed, actual = _money_or_none(row.budget_base), _money(row.committed), _money(row.actual)
+    return LineTotals(
+        budget_base=budget_base,
+        committed=committed,
+        actual=actual,
+        available=_available(budget_base, committed, actual),
+        budget_rate_missing=row.budget_rate is None,
+        budget=_money(row.budget),
+        currency=row.currency,
+        budget_rate=None if row.budget_rate is None else Decimal(row.budget_rate),
+        po_rate_missing=bool(row.po_rate_missing),
+    )
+
+
+def line_totals(session: Session, *, line_ids: Collection[int]) -> dict[int, LineTotals]:
+    """The FY totals of each line asked for that exists.
+
+    No permission check: other services call it inside their own checked use case (e.g. the PO approval
+    warning: budget, committed, actual of the lines a PO allocates to).
+    """
+    ids = _ids(line_ids)
+    if not ids:
+        return {}
+    rows = session.execute(text((_CTES + _TOTALS_SELECT).format(scope=_BY_IDS)), _params(line_ids=ids))
+    return {r.line_id: _totals(r) for r in rows}
+
+
+def figures_by(session: Session, principal: Principal, *, fiscal_year_id: int, by: str = "tower") -> list[GroupFigures]:
+    """Totals of one FY's lines grouped by a dimension (a key of DIMENSIONS), largest budget first."""
+    require(principal, Permission.VIEW_DASHBOARDS)
+    if by not in DIMENSIONS:
+        raise ValueError(f"cannot group figures by '{by}' (expected one of: {', '.join(DIMENSIONS)})")
+    label = f"(no {by.replace('_', ' ')})"
+    sql = (
+        _CTES.format(scope=_BY_FY)
+        + f""", totals AS ({_TOTALS_SELECT})
+        SELECT COALESCE(d.name, :no_name) AS name, COUNT(*) AS lines,
+               COALESCE(SUM(t.budget_base), 0) AS budget_base, SUM(t.committed) AS committed,
+               SUM(t.actual) AS actual, COUNT(*) FILTER (WHERE t.budget_rate IS NULL) AS lines_without_budget_rate
+        FROM totals t
+        LEFT JOIN {DIMENSIONS[by]} d ON d.id = t.{by}_id
+        GROUP BY 1 ORDER BY budget_base DESC, name
+        """
+    )
+    rows = session.execute(text(sql), _params(fiscal_year_id=fiscal_year_id, no_name=label))
+    out = []
+    for r in rows:
+        budget_base, committed, actual = _money(r.budget_base), _money(r.committed), _money(r.actual)
+        out.append(
+            GroupFigures(
+                name=r.name,
+                lines=int(r.lines),
+                budget_base=budget_base,
+                committed=committed,
+                actual=actual,
+                available=budget_base - committed - actual,
+                lines_without_budget_rate=int(r.lines_without_budget_rate),
+            )
+        )
+    return out
