@@ -49,6 +49,8 @@ bench: setup
 	$(PY) tests/benchmarks/bench_import_csv.py
 	$(PY) tests/benchmarks/bench_export.py
 	$(PY) tests/benchmarks/bench_month_layout.py
+	$(PY) tests/benchmarks/bench_import_actuals.py
+	$(PY) tests/benchmarks/bench_figures.py
 
 stop-db:
 	$(PY) -m opex_app.cli db stop-embedded

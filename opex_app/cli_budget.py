@@ -47,3 +47,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     tpl.add_argument("out", metavar="OUT.xlsx")
     tpl.add_argument("--fy", help="fiscal year of the month headers (default: the current one)")
     tpl.set_defaults(func=_cmd_export_template)
+    from opex_app import cli_actuals
+
+    cli_actuals.register_export(exp_sub)
+    from opex_app import cli_pos
+
+    cli_pos.register_export(exp_sub)

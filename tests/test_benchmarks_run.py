@@ -23,6 +23,16 @@ ROOT = Path(__file__).resolve().parents[1]
         ("bench_import_csv.py", ["--lines", "300"], ["read_csv + COPY", "300 lines created", "ratio"]),
         ("bench_export.py", ["300", "100"], ["300 lines", "peak memory"]),
         ("bench_month_layout.py", ["2000"], ["twelve columns", "one row per month"]),
+        (
+            "bench_import_actuals.py",
+            ["--rows", "300", "--stored", "3000"],
+            ["read_excel", "270 created, 30 duplicates skipped", "300 duplicates skipped", "ratio"],
+        ),
+        (
+            "bench_figures.py",
+            ["--lines", "300", "--pos", "60", "--actuals", "3000"],
+            ["300 lines, 60 POs, 150 PO lines, 3,000 actuals", "line detail figures", "grid page figures"],
+        ),
     ],
 )
 def test_benchmark_script_runs(

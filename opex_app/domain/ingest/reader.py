@@ -104,7 +104,7 @@ def read_import(source: str | Path | bytes, spec: ImportSpec, options: ReadOptio
         _to_lines(result, columns, options.fiscal_year, start_month)
     elif spec.month_columns:
         result.month_columns = {m: layout.texts[col] for m, col in sorted(months.items())}
-    result.errors += _duplicate_keys(result, columns) if not long else []
+    result.errors += _duplicate_keys(result, columns) if spec.unique_key and not long else []
     result.errors.sort(key=lambda e: (e.row or 0, len(e.cell), e.cell))
     result.rows = _invalidate(result.rows, result.errors)
     result.warnings = [

@@ -26,7 +26,7 @@ from opex_app.domain.ingest.amounts import (
 from opex_app.domain.ingest.cells import as_text, blank_to_null, has_content
 from opex_app.domain.ingest.errors import CellError, column_letter
 from opex_app.domain.ingest.headers import SECTION_LABEL_PATTERN, TOTAL_LABEL_PATTERN, header_text, is_total_label
-from opex_app.domain.ingest.messages import END_BEFORE_START, KEY_EMPTY, message_for
+from opex_app.domain.ingest.messages import END_BEFORE_START, KEY_EMPTY, article, message_for
 from opex_app.domain.ingest.specs import ImportSpec, ValueKind
 from opex_app.domain.ingest.workbook import SheetTable
 from opex_app.domain.ingest.xlsx_scan import ProblemCell
@@ -236,7 +236,8 @@ class RowParser:
                     row,
                     header_text(self.table.header.get(int(col))),
                     text,
-                    f"row {row} ('{text}') was skipped as {what}, not read as a {self.spec.noun}",
+                    f"row {row} ('{text}') was skipped as {what}, "
+                    f"not read as {article(self.spec.noun)} {self.spec.noun}",
                 )
             )
         return out
