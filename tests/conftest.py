@@ -66,6 +66,26 @@ def database_url() -> Iterator[str]:
 
 
 @pytest.fixture()
+def scratch_database_url(database_url: str) -> Iterator[str]:
+    """A second, freshly migrated database for a test whose commits must not reach the others (demo data
+    commits FX rates and POs that other tests would then see). Dropped at the end."""
+    from opex_app.migrate import upgrade
+
+    url = make_url(database_url)
+    name = f"{url.database}_scratch_{uuid.uuid4().hex[:6]}"
+    admin = _psycopg_url(database_url)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    scratch = url.set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade(scratch)
+        yield scratch
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture()
 def session(database_url: str) -> Iterator[Session]:
     """A session inside a transaction that is rolled back after the test (commits become savepoints)."""
     from opex_app.db import get_engine

@@ -1,4 +1,8 @@
-"""Actuals: invoices booked against a budget line (or unlinked until someone links them)."""
+"""Actuals: invoices booked against a budget line (or unlinked until someone links them).
+
+References are checked per statement by triggers (migration 0005), not by row-level foreign keys, so bulk
+imports stay fast; deleting a PO, PO line or budget line that an actual refers to is refused the same way.
+"""
 
 from __future__ import annotations
 
@@ -20,19 +24,19 @@ class Actual(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    fiscal_year_id: int = Field(foreign_key="fiscal_year.id")
-    budget_line_id: int | None = Field(default=None, foreign_key="budget_line.id", index=True)
-    purchase_order_id: int | None = Field(default=None, foreign_key="purchase_order.id", index=True)
-    vendor_id: int | None = Field(default=None, foreign_key="vendor.id", index=True)
+    fiscal_year_id: int
+    budget_line_id: int | None = Field(default=None, index=True)
+    purchase_order_id: int | None = Field(default=None, index=True)
+    vendor_id: int | None = Field(default=None, index=True)
     invoice_number: str = Field(max_length=100)
     invoice_date: date
     fiscal_month: int
-    currency_code: str = Field(foreign_key="currency.code", max_length=3)
+    currency_code: str = Field(max_length=3)
     amount: Decimal = money_field()
     amount_base: Decimal = money_field()
     description: str | None = Field(default=None, sa_column=Column(Text))
-    import_batch_id: int | None = Field(default=None, foreign_key="import_batch.id")
-    po_line_id: int | None = Field(default=None, foreign_key="po_line.id", index=True)
+    import_batch_id: int | None = Field(default=None)
+    po_line_id: int | None = Field(default=None, index=True)
     uid_ref: str | None = Field(default=None, max_length=100)  # the UID as typed (kept while unlinked)
     po_ref: str | None = Field(default=None, max_length=100)  # the PO number as typed
     fx_rate: Decimal | None = Field(default=None, sa_column=Column(RATE, nullable=True))  # at the invoice date

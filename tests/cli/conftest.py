@@ -14,8 +14,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 def run_cli(database_url: str) -> Callable[..., subprocess.CompletedProcess[str]]:
     """Run `python -m opex_app.cli ...` as an operator would, against the test database."""
 
-    def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "DATABASE_URL": database_url}
+    def run(*args: str, stdin: str | None = None, database: str | None = None) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "DATABASE_URL": database or database_url}
         return subprocess.run(
             [sys.executable, "-m", "opex_app.cli", *args],
             input=stdin,

@@ -50,10 +50,14 @@ def test_usage_errors_exit_2_in_one_line(run_cli) -> None:
     assert short.returncode == 1 and "at least" in short.stderr
 
 
-def test_demo_data_is_idempotent(run_cli) -> None:
-    first = run_cli("demo-data", "--fy", "FY27")
+def test_demo_data_is_idempotent(run_cli, scratch_database_url: str) -> None:
+    """Run in a database of its own: demo data commits FX rates and POs that other tests must not see."""
+    from sqlmodel import Session, create_engine
+
+    engine = create_engine(scratch_database_url)
+    first = run_cli("demo-data", "--fy", "FY27", database=scratch_database_url)
     assert first.returncode == 0, first.stderr
-    with read_session() as session:
+    with Session(engine) as session:
         fy = session.exec(select(FiscalYearRow).where(FiscalYearRow.name == "FY27")).one()
         lines = session.exec(
             select(func.count()).select_from(BudgetLine).where(BudgetLine.fiscal_year_id == fy.id)
@@ -63,13 +67,14 @@ def test_demo_data_is_idempotent(run_cli) -> None:
     assert 250 <= lines <= 350
     assert statuses == {"draft", "submitted", "approved", "rejected", "closed", "cancelled"}
     assert 6 <= towers <= 8
-    second = run_cli("demo-data", "--fy", "FY27")
+    second = run_cli("demo-data", "--fy", "FY27", database=scratch_database_url)
     assert second.returncode == 0 and "nothing changed" in second.stdout
-    with read_session() as session:
+    with Session(engine) as session:
         again = session.exec(
             select(func.count()).select_from(BudgetLine).where(BudgetLine.fiscal_year_id == fy.id)
         ).one()
     assert again == lines
+    engine.dispose()
 
 
 def test_cli_and_services_do_not_import_reflex(run_cli) -> None:

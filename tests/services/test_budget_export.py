@@ -34,7 +34,7 @@ NOBODY = Principal(actor="nobody@example.com")  # logged in, but no role
 
 def _wipe_lines(session: Session) -> None:
     """No budget line in the database (inside the test's transaction, which is rolled back)."""
-    for table in ("budget_note", "po_line", "actual"):
+    for table in ("budget_note", "actual", "po_line"):
         session.execute(text(f"DELETE FROM {table}"))  # rows that reference lines
     session.execute(text("DELETE FROM budget_line"))
 
