@@ -5,6 +5,21 @@ from __future__ import annotations
 import reflex as rx
 
 from opex_app.api.routes import api
-from opex_app.pages import admin_audit, admin_users, budget_line, budgets, imports, login, overview  # noqa: F401
+from opex_app.pages import (  # noqa: F401
+    actual_detail,
+    actuals,
+    admin_audit,
+    admin_users,
+    approvals,
+    budget_line,
+    budgets,
+    fx,
+    imports,
+    login,
+    overview,
+    po_detail,
+    po_form,
+    pos,
+)
 
 app = rx.App(api_transformer=api)  # the theme is configured in rxconfig.py (RadixThemesPlugin)

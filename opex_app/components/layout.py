@@ -20,21 +20,55 @@ class NavItem:
     route: str
     icon: str
     visible: rx.Var[bool] | bool = True
+    count: rx.Var[int] | None = None  # a badge beside the label when above zero
+
+
+def _granted(permission: Permission) -> rx.Var[bool]:
+    granted: Any = AppState.permissions  # a Var of the user's permission names
+    return granted.contains(permission.value)  # type: ignore[no-any-return]
 
 
 def nav_items() -> list[NavItem]:
     return [
         NavItem("Overview", "/", "layout-dashboard"),
         NavItem("Budget lines", "/budgets", "table"),
+        NavItem("Purchase orders", "/pos", "file-text"),
+        NavItem(
+            "Approvals",
+            "/approvals",
+            "inbox",
+            _granted(Permission.APPROVE_PO),
+            count=AppState.approvals_waiting,  # type: ignore[arg-type]
+        ),
+        NavItem("Unlinked actuals", "/actuals/unlinked", "unlink", AppState.can_edit_budget),
         NavItem("Import", "/import", "upload", AppState.can_import),
+        NavItem("FX rates", "/admin/fx", "coins", _granted(Permission.MANAGE_FX)),
         NavItem("Users", "/admin/users", "users", AppState.is_admin),
         NavItem("Audit trail", "/admin/audit", "history", AppState.can_view_audit),
     ]
 
 
+def _count_badge(item: NavItem) -> rx.Component:
+    if item.count is None:
+        return rx.fragment()
+    count: Any = item.count
+    return rx.cond(
+        count > 0,
+        rx.badge(count, color_scheme="amber", variant="solid", radius="full", size="1", data_testid="nav-count"),
+    )
+
+
 def _nav_link(item: NavItem) -> rx.Component:
     link = rx.link(
-        rx.hstack(rx.icon(item.icon, size=16), rx.text(item.label, size="2"), spacing="2", align="center"),
+        rx.hstack(
+            rx.icon(item.icon, size=16),
+            rx.text(item.label, size="2"),
+            rx.spacer(),
+            _count_badge(item),
+            spacing="2",
+            align="center",
+            width="100%",
+        ),
         href=item.route,
         underline="none",
         color_scheme="gray",
@@ -75,7 +109,8 @@ def sidebar() -> rx.Component:
 
 def _menu_entry(item: NavItem) -> rx.Component:
     entry = rx.menu.item(
-        rx.hstack(rx.icon(item.icon, size=14), item.label, align="center"), on_click=rx.redirect(item.route)
+        rx.hstack(rx.icon(item.icon, size=14), item.label, _count_badge(item), align="center"),
+        on_click=rx.redirect(item.route),
     )
     return entry if item.visible is True else rx.cond(item.visible, entry)
 

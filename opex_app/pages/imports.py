@@ -368,6 +368,17 @@ def _details() -> rx.Component:
 def import_page() -> rx.Component:
     return rx.vstack(
         _controls(),
+        rx.cond(
+            S.kind == "actuals",
+            rx.callout(
+                "Amounts are net of recoverable tax (GST/VAT input credit): import the amount that hits the budget.",
+                icon="info",
+                color_scheme="blue",
+                size="1",
+                width="100%",
+                data_testid="import-net-of-tax",
+            ),
+        ),
         _dropzone(),
         _status(),
         _profile_applied(),

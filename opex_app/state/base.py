@@ -7,8 +7,9 @@ from typing import Any
 import reflex as rx
 
 from opex_app.auth.permissions import Permission, PermissionDenied, Principal, require
-from opex_app.db import transaction
+from opex_app.db import read_session, transaction
 from opex_app.services import sessions
+from opex_app.services.purchase_orders import pending_count
 from opex_app.services.request_ids import new_request_id
 from opex_app.state.guard import public_handler
 
@@ -24,6 +25,7 @@ class AppState(rx.State):
     user_name: str = ""
     role_label: str = ""
     permissions: list[str] = []
+    approvals_waiting: int = 0  # POs waiting for this approver: the sidebar's badge (0 for non-approvers)
 
     def _principal(self) -> Principal | None:
         with transaction() as session:
@@ -43,10 +45,15 @@ class AppState(rx.State):
         self.user_name = principal.display_name
         self.role_label = principal.role_label
         self.permissions = sorted(p.value for p in principal.permissions)
+        self.approvals_waiting = 0
+        if principal.can(Permission.APPROVE_PO):  # one indexed count per page load
+            with read_session() as session:
+                self.approvals_waiting = pending_count(session, principal)
 
     def _clear_user(self) -> None:
         self.user_email = self.user_name = self.role_label = ""
         self.permissions = []
+        self.approvals_waiting = 0
 
     @rx.var
     def is_logged_in(self) -> bool:

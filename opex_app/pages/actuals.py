@@ -1,0 +1,108 @@
+"""Unlinked actuals (Analyst): the invoices booked to no budget line, with the references as typed and why
+they matched nothing, paged; each linked from here to a budget line (and optionally one of its PO lines)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from opex_app.auth.permissions import Permission
+from opex_app.components.actuals import link_dialog, queue_table
+from opex_app.components.layout import app_page
+from opex_app.state.actuals import UnlinkedActualsState
+
+# Reflex turns state attributes into Vars and handlers into event specs, which mypy cannot see.
+S: Any = UnlinkedActualsState
+
+
+def toolbar() -> rx.Component:
+    return rx.hstack(
+        rx.text(
+            S.total_count,
+            " unlinked actual(s), ",
+            S.base_currency,
+            " ",
+            S.total_base,
+            " in all: they count in no budget line's actual until linked.",
+            size="2",
+            data_testid="unlinked-summary",
+        ),
+        rx.spacer(),
+        rx.link(
+            rx.button(rx.icon("plus", size=14), "New actual", size="2", variant="soft", data_testid="actual-new"),
+            href="/actuals/new",
+            underline="none",
+        ),
+        align="center",
+        width="100%",
+    )
+
+
+def pager() -> rx.Component:
+    return rx.hstack(
+        rx.text(
+            "Page ", S.page_number, " of ", S.page_count, size="2", color_scheme="gray", data_testid="unlinked-page"
+        ),
+        rx.spacer(),
+        rx.button(
+            rx.icon("chevron-left", size=14),
+            "Previous",
+            size="1",
+            variant="soft",
+            disabled=S.page_number <= 1,
+            on_click=S.go_to_page(S.page_number - 1),
+            data_testid="unlinked-prev",
+        ),
+        rx.button(
+            "Next",
+            rx.icon("chevron-right", size=14),
+            size="1",
+            variant="soft",
+            disabled=S.page_number >= S.page_count,
+            on_click=S.go_to_page(S.page_number + 1),
+            data_testid="unlinked-next",
+        ),
+        align="center",
+        width="100%",
+        spacing="2",
+    )
+
+
+def messages() -> rx.Component:
+    return rx.fragment(
+        rx.cond(
+            S.message != "",
+            rx.callout(S.message, icon="check", color_scheme="green", size="1", width="100%", data_testid="link-done"),
+        ),
+        rx.foreach(
+            S.warnings,
+            lambda w: rx.callout(w, icon="triangle-alert", color_scheme="amber", size="1", width="100%"),
+        ),
+        rx.cond(
+            S.error != "",
+            rx.callout(S.error, icon="triangle-alert", color_scheme="red", size="1", width="100%"),
+        ),
+    )
+
+
+@app_page("/actuals/unlinked", "Unlinked actuals", on_load=[S.load], permission=Permission.EDIT_BUDGET)
+def unlinked_actuals_page() -> rx.Component:
+    return rx.vstack(
+        toolbar(),
+        messages(),
+        rx.cond(
+            S.total_count == 0,
+            rx.callout(
+                "Every actual is linked to a budget line.",
+                icon="check",
+                color_scheme="green",
+                width="100%",
+                data_testid="unlinked-empty",
+            ),
+            rx.vstack(queue_table(S), pager(), spacing="2", width="100%"),
+        ),
+        link_dialog(S),
+        spacing="3",
+        width="100%",
+    )

@@ -1,0 +1,342 @@
+"""One PO: header and status, its allocations to budget lines, invoices, history, and the workflow actions
+the user may take on it now."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from opex_app.components.layout import app_page
+from opex_app.components.month_grid import NUMBER_CELL
+from opex_app.components.po import decision_buttons, decision_dialogs, decision_messages, status_badge
+from opex_app.domain.po_workflow import PoAction
+from opex_app.state.po_detail import PoDetailState
+
+# Reflex turns state attributes into Vars and handlers into event specs, which mypy cannot see.
+S: Any = PoDetailState
+
+# Submit, back to draft, close and cancel: (action, label, icon, colour, variant).
+OTHER_ACTIONS = [
+    (PoAction.SUBMIT.value, "Submit for approval", "send", "teal", "solid"),
+    (PoAction.REOPEN.value, "Back to draft", "undo-2", "gray", "soft"),
+    (PoAction.CLOSE.value, "Close PO", "lock", "blue", "soft"),
+    (PoAction.CANCEL.value, "Cancel PO", "ban", "red", "soft"),
+]
+
+
+def _section(title: Any, *children: rx.Component, test_id: str, **props: Any) -> rx.Component:
+    return rx.card(
+        rx.vstack(rx.heading(title, size="3"), *children, spacing="2", width="100%"),
+        width="100%",
+        data_testid=test_id,
+        **props,
+    )
+
+
+def _muted(text: str) -> rx.Component:
+    return rx.text(text, size="2", color_scheme="gray")
+
+
+def actions() -> rx.Component:
+    has = S.actions.contains
+    buttons = [
+        rx.cond(
+            has(action),
+            rx.button(
+                rx.icon(icon, size=14),
+                label,
+                size="2",
+                color_scheme=color,  # type: ignore[arg-type]
+                variant=variant,  # type: ignore[arg-type]
+                on_click=S.ask(action),
+                data_testid=f"po-{action}",
+            ),
+        )
+        for action, label, icon, color, variant in OTHER_ACTIONS
+    ]
+    approve, reject = decision_buttons(S, S.po_ref, S.version, S.po_number)
+    return rx.hstack(
+        rx.cond(
+            S.editable,
+            rx.link(
+                rx.button(rx.icon("pencil", size=14), "Edit", size="2", variant="soft", data_testid="po-edit"),
+                href=f"/pos/{S.po_ref}/edit",
+                underline="none",
+            ),
+        ),
+        buttons[0],
+        rx.cond(has(PoAction.APPROVE.value), approve),
+        rx.cond(has(PoAction.REJECT.value), reject),
+        *buttons[1:],
+        spacing="2",
+        wrap="wrap",
+        data_testid="po-actions",
+    )
+
+
+def po_header() -> rx.Component:
+    return rx.hstack(
+        rx.link(
+            rx.hstack(rx.icon("arrow-left", size=14), "Purchase orders", spacing="1", align="center"),
+            href="/pos",
+            size="2",
+            data_testid="back-to-pos",
+        ),
+        rx.heading(S.po_number, size="5", data_testid="po-number"),
+        status_badge(S.status, size="2", data_testid="po-status"),
+        rx.badge("v", S.version, variant="outline", color_scheme="gray", data_testid="po-version"),
+        rx.spacer(),
+        actions(),
+        align="center",
+        spacing="3",
+        width="100%",
+        wrap="wrap",
+    )
+
+
+def _notes() -> rx.Component:
+    return rx.fragment(
+        rx.cond(
+            S.rejection_reason != "",
+            rx.callout(
+                rx.text(rx.text.strong("Rejected: "), S.rejection_reason),
+                icon="message-square-warning",
+                color_scheme="red",
+                size="1",
+                width="100%",
+                data_testid="po-rejection",
+            ),
+        ),
+        rx.cond(
+            S.approval_comment != "",
+            rx.callout(
+                rx.text(rx.text.strong("Approval comment: "), S.approval_comment),
+                icon="message-square",
+                color_scheme="amber",
+                size="1",
+                width="100%",
+                data_testid="po-approval-comment",
+            ),
+        ),
+    )
+
+
+def details() -> rx.Component:
+    return rx.grid(
+        rx.foreach(
+            S.header,
+            lambda a: rx.vstack(
+                rx.text(a["label"], size="1", color_scheme="gray", weight="medium"),
+                rx.text(a["value"], size="2", white_space="pre-wrap", word_break="break-word"),
+                spacing="0",
+                min_width="0",
+            ),
+        ),
+        columns=rx.breakpoints(initial="2", md="4"),
+        spacing="3",
+        width="100%",
+        data_testid="po-details",
+    )
+
+
+def _num(value: Any, **props: Any) -> rx.Component:
+    return rx.table.cell(value, **NUMBER_CELL, **props)
+
+
+def lines_table() -> rx.Component:
+    def row(line: Any) -> rx.Component:
+        return rx.table.row(
+            rx.table.cell(
+                rx.link(line["uid"], href=f"/budgets/{line['budget_line_id']}", weight="medium"),
+                white_space="nowrap",
+            ),
+            rx.table.cell(line["description"], max_width="20rem", overflow="hidden", text_overflow="ellipsis"),
+            _num(line["amount"]),
+            _num(line["amount_base"]),
+            rx.table.cell(line["service_months"], white_space="nowrap"),
+            _num(line["invoiced"]),
+            _num(line["open"]),
+            data_testid="po-line",
+        )
+
+    return rx.table.root(
+        rx.table.header(
+            rx.table.row(
+                rx.table.column_header_cell("UID"),
+                rx.table.column_header_cell("Budget line"),
+                rx.table.column_header_cell(rx.text("Amount (", S.currency, ")"), **NUMBER_CELL),
+                rx.table.column_header_cell(rx.text("Base (", S.base_currency, ")"), **NUMBER_CELL),
+                rx.table.column_header_cell("Service months"),
+                rx.table.column_header_cell("Invoiced", **NUMBER_CELL),
+                rx.table.column_header_cell("Left on PO", **NUMBER_CELL),
+            )
+        ),
+        rx.table.body(
+            rx.foreach(S.lines, row),
+            rx.table.row(
+                rx.table.cell(rx.text("Total", weight="bold")),
+                rx.table.cell(""),
+                _num(S.lines_total["amount"], font_weight="bold", data_testid="po-lines-total"),
+                _num(S.lines_total["amount_base"], font_weight="bold"),
+                rx.table.cell(""),
+                _num(S.lines_total["invoiced"], font_weight="bold"),
+                rx.table.cell(""),
+                background=rx.color("gray", 2),
+            ),
+        ),
+        size="1",
+        variant="surface",
+        width="100%",
+        data_testid="po-lines",
+    )
+
+
+INVOICE_COLUMNS = [
+    ("invoice_number", "Invoice", False),
+    ("invoice_date", "Date", False),
+    ("uid", "UID", False),
+    ("amount", "Amount", True),
+    ("amount_base", "Base", True),
+    ("remarks", "Remarks", False),
+]
+
+
+def invoices_table() -> rx.Component:
+    return rx.cond(
+        S.invoices.length() == 0,
+        _muted("No invoices booked against this PO yet."),
+        rx.table.root(
+            rx.table.header(
+                rx.table.row(
+                    *[rx.table.column_header_cell(h, **(NUMBER_CELL if num else {})) for _, h, num in INVOICE_COLUMNS]
+                )
+            ),
+            rx.table.body(
+                rx.foreach(
+                    S.invoices,
+                    lambda inv: rx.table.row(
+                        *[
+                            rx.table.cell(inv[key], **(NUMBER_CELL if num else {"white_space": "nowrap"}))
+                            for key, _, num in INVOICE_COLUMNS
+                        ],
+                        data_testid="po-invoice",
+                    ),
+                )
+            ),
+            size="1",
+            variant="surface",
+            width="100%",
+            data_testid="po-invoices",
+        ),
+    )
+
+
+def _history_what(h: Any) -> rx.Component:
+    return rx.vstack(
+        rx.cond(
+            h["from"] != "",
+            rx.hstack(
+                status_badge(h["from"], size="1"),
+                rx.icon("arrow-right", size=12),
+                status_badge(h["to"], size="1"),
+                spacing="1",
+                align="center",
+            ),
+            rx.text(h["action"], size="2", weight="medium"),
+        ),
+        rx.cond(h["comment"] != "", rx.text("“", h["comment"], "”", size="2", font_style="italic")),
+        rx.cond(h["changes"] != "", rx.text(h["changes"], size="1", color_scheme="gray", white_space="pre-line")),
+        spacing="1",
+        align="start",
+    )
+
+
+def history_table() -> rx.Component:
+    return rx.table.root(
+        rx.table.header(
+            rx.table.row(
+                rx.table.column_header_cell("When (UTC)"),
+                rx.table.column_header_cell("Who"),
+                rx.table.column_header_cell("What"),
+            )
+        ),
+        rx.table.body(
+            rx.foreach(
+                S.history,
+                lambda h: rx.table.row(
+                    rx.table.cell(h["at"], white_space="nowrap"),
+                    rx.table.cell(h["actor"], white_space="nowrap"),
+                    rx.table.cell(_history_what(h)),
+                    data_testid="po-history-row",
+                ),
+            )
+        ),
+        size="1",
+        variant="ghost",
+        width="100%",
+        data_testid="po-history",
+    )
+
+
+def confirm_dialog() -> rx.Component:
+    """Submit, back to draft, close or cancel: say what it does, with an optional comment."""
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title(S.confirm_title),
+            rx.dialog.description(S.confirm_text, size="2"),
+            rx.form(
+                rx.vstack(
+                    rx.text_area(
+                        name="comment",
+                        placeholder="Comment (optional, shown in the history)",
+                        rows="2",
+                        width="100%",
+                        data_testid="confirm-comment",
+                    ),
+                    rx.cond(
+                        S.dialog_error != "",
+                        rx.callout(S.dialog_error, icon="triangle-alert", color_scheme="red", size="1"),
+                    ),
+                    rx.hstack(
+                        rx.button("Back", type="button", variant="soft", color_scheme="gray", on_click=S.close_confirm),
+                        rx.button("Confirm", type="submit", data_testid="confirm-ok"),
+                        justify="end",
+                        spacing="2",
+                        width="100%",
+                    ),
+                    spacing="3",
+                    width="100%",
+                    margin_top="0.75rem",
+                ),
+                key=S.dialog_key,
+                on_submit=S.confirm,
+                reset_on_submit=False,
+            ),
+            max_width="30rem",
+            data_testid="confirm-dialog",
+        ),
+        open=S.confirm_action != "",
+        on_open_change=lambda _: S.close_confirm(),
+    )
+
+
+@app_page("/pos/[po_id]", "Purchase order", on_load=[S.load])
+def po_detail_page() -> rx.Component:
+    return rx.cond(
+        S.not_found != "",
+        rx.callout(S.not_found, icon="circle-alert", color_scheme="red", data_testid="po-not-found"),
+        rx.vstack(
+            po_header(),
+            decision_messages(S),
+            _notes(),
+            _section("Details", details(), test_id="po-details-card"),
+            _section("Allocation to budget lines", lines_table(), test_id="po-lines-card"),
+            _section("Invoices", invoices_table(), test_id="po-invoices-card"),
+            _section("History", history_table(), test_id="po-history-card"),
+            decision_dialogs(S),
+            confirm_dialog(),
+            spacing="3",
+            width="100%",
+        ),
+    )

@@ -1,0 +1,356 @@
+"""The PO form (new, or edit a draft/rejected PO): header fields, allocations to budget lines found by UID
+search, and the running total of the allocations against the PO value."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from opex_app.auth.permissions import Permission
+from opex_app.components.layout import ACCENT, app_page
+from opex_app.state.po_form import PoFormState
+
+# Reflex turns state attributes into Vars and handlers into event specs, which mypy cannot see.
+S: Any = PoFormState
+
+_TOTAL_COLORS = {"ok": "green", "over": "red", "invalid": "red", "under": "amber", "empty": "gray"}
+
+
+def _label(text: str, required: bool = False) -> rx.Component:
+    return rx.text(
+        text, rx.cond(required, rx.text.span(" *", color=rx.color("red", 10)), ""), size="1", weight="medium"
+    )
+
+
+def _saved_hint(name: str) -> rx.Component:
+    """After a conflict, beside a field both people changed: the value saved by the other person."""
+    return rx.cond(
+        S.saved_hints[name],
+        rx.text("Saved now: ", S.saved_hints[name], size="1", color_scheme="amber", data_testid=f"saved-{name}"),
+    )
+
+
+def _field(
+    name: str,
+    label: str,
+    *,
+    required: bool = False,
+    input_type: str = "text",
+    choices: Any = None,
+    hint: str = "",
+    **props: Any,
+) -> rx.Component:
+    extra = {"custom_attrs": {"list": f"choices-{name}"}} if choices is not None else {}
+    return rx.vstack(
+        _label(label, required),
+        rx.input(
+            name=name,
+            type=input_type,
+            value=S.form[name],
+            on_change=lambda v: S.set_field(name, v),
+            size="2",
+            width="100%",
+            data_testid=f"po-{name}",
+            **extra,
+            **props,
+        ),
+        *(
+            [rx.el.datalist(rx.foreach(choices, lambda c: rx.el.option(value=c)), id=f"choices-{name}")]
+            if choices is not None
+            else []
+        ),
+        *([rx.text(hint, size="1", color_scheme="gray")] if hint else []),
+        _saved_hint(name),
+        spacing="1",
+        width="100%",
+        min_width="0",
+    )
+
+
+def header_fields() -> rx.Component:
+    return rx.vstack(
+        rx.grid(
+            _field("po_number", "PO number", required=True),
+            _field("po_date", "PO date", required=True, input_type="date"),
+            _field("vendor", "Vendor", required=True, choices=S.vendor_names, placeholder="Pick a vendor"),
+            _field("entity", "Entity", required=True, choices=S.entity_names, placeholder="Pick an entity"),
+            _field("currency", "Currency", required=True, choices=S.currency_codes, max_length=3),
+            _field("value", "PO value", required=True, input_mode="decimal", placeholder="1,50,000.00"),
+            _field("pr_number", "PR number"),
+            _field("pr_date", "PR date", input_type="date"),
+            _field("pr_amount", "PR amount", input_mode="decimal"),
+            columns=rx.breakpoints(initial="2", md="3", lg="6"),
+            spacing="3",
+            width="100%",
+        ),
+        rx.vstack(
+            _label("Description"),
+            rx.text_area(
+                name="description",
+                value=S.form["description"],
+                on_change=lambda v: S.set_field("description", v),
+                rows="2",
+                width="100%",
+                data_testid="po-description",
+            ),
+            _saved_hint("description"),
+            spacing="1",
+            width="100%",
+        ),
+        spacing="3",
+        width="100%",
+    )
+
+
+def _choices(row: Any) -> rx.Component:
+    """The budget lines matching what is typed in this row's UID, listed under it (in the flow of the page:
+    an overlay would be clipped by the card and the shell's scrolling box)."""
+    item = lambda c: rx.box(  # noqa: E731
+        rx.hstack(
+            rx.text(c["uid"], size="2", weight="bold", white_space="nowrap"),
+            rx.text(c["description"], size="2", overflow="hidden", text_overflow="ellipsis", white_space="nowrap"),
+            rx.spacer(),
+            rx.text(c["detail"], size="1", color_scheme="gray", white_space="nowrap"),
+            spacing="2",
+            align="center",
+            width="100%",
+        ),
+        on_click=S.pick_line(row["key"], c["uid"], c["description"]),
+        cursor="pointer",
+        padding="0.35rem 0.6rem",
+        border_radius="4px",
+        _hover={"background": rx.color(ACCENT, 3)},
+        data_testid="uid-choice",
+    )
+    return rx.cond(
+        S.search_key == row["key"],
+        rx.box(
+            rx.hstack(
+                rx.text("Budget lines of ", S.search_fy, size="1", color_scheme="gray"),
+                rx.spacer(),
+                rx.icon_button(
+                    rx.icon("x", size=12),
+                    size="1",
+                    variant="ghost",
+                    color_scheme="gray",
+                    type="button",
+                    on_click=S.close_search,
+                    aria_label="Close",
+                ),
+                align="center",
+                padding="0.25rem 0.6rem",
+                width="100%",
+            ),
+            rx.cond(
+                S.choices.length() == 0,
+                rx.text("No budget line of this FY matches.", size="2", color_scheme="gray", padding="0.35rem 0.6rem"),
+                rx.foreach(S.choices, item),
+            ),
+            margin_top="0.25rem",
+            width="100%",
+            max_height="14rem",
+            overflow_y="auto",
+            background="var(--color-panel-solid)",
+            border=f"1px solid {rx.color('gray', 6)}",
+            border_radius="6px",
+            box_shadow="0 6px 18px rgba(0,0,0,0.12)",
+            data_testid="uid-choices",
+        ),
+    )
+
+
+_ROW_GRID = "minmax(14rem, 2fr) minmax(9rem, 1fr) 10rem 10rem 2.25rem"
+
+
+def _row(row: Any) -> rx.Component:
+    def row_input(name: str, **props: Any) -> rx.Component:
+        return rx.input(
+            name=f"{name}-" + row["key"],
+            value=row[name],
+            on_change=lambda v: S.set_row(row["key"], name, v),
+            size="2",
+            width="100%",
+            data_testid=f"alloc-{name}",
+            **props,
+        )
+
+    return rx.grid(
+        rx.box(
+            rx.input(
+                name="uid-" + row["key"],
+                value=row["uid"],
+                on_change=lambda v: S.search_uid(row["key"], v),
+                on_focus=S.search_uid(row["key"], row["uid"]),
+                placeholder="Type a UID or description",
+                auto_complete=False,
+                size="2",
+                width="100%",
+                data_testid="alloc-uid",
+            ),
+            rx.cond(
+                row["line"] != "",
+                rx.text(
+                    row["line"],
+                    size="1",
+                    color_scheme="gray",
+                    overflow="hidden",
+                    text_overflow="ellipsis",
+                    white_space="nowrap",
+                    data_testid="alloc-line",
+                ),
+            ),
+            _choices(row),
+            min_width="0",
+        ),
+        row_input("amount", input_mode="decimal", placeholder="0.00", style={"text-align": "right"}),
+        row_input("service_start", type="date"),
+        row_input("service_end", type="date"),
+        rx.icon_button(
+            rx.icon("trash-2", size=14),
+            type="button",
+            variant="ghost",
+            color_scheme="gray",
+            on_click=S.remove_row(row["key"]),
+            aria_label="Remove this allocation",
+            data_testid="alloc-remove",
+        ),
+        grid_template_columns=_ROW_GRID,
+        gap="0.5rem",
+        align_items="start",
+        width="100%",
+        key=row["key"],
+        data_testid="alloc-row",
+    )
+
+
+def _total_bar() -> rx.Component:
+    color = rx.match(S.total_state, *_TOTAL_COLORS.items(), "gray")
+    return rx.hstack(
+        rx.text("Allocated ", rx.text.strong(S.allocated), " of ", rx.text.strong(S.value_shown), size="2"),
+        rx.badge(S.remaining, color_scheme=color, variant="soft", size="2", data_testid="alloc-remaining"),
+        spacing="3",
+        align="center",
+        data_testid="alloc-total",
+    )
+
+
+def allocations() -> rx.Component:
+    labels = ["Budget line (UID)", "Amount", "Service start", "Service end", ""]
+    return rx.vstack(
+        rx.grid(
+            *[rx.text(label, size="1", weight="medium", color_scheme="gray") for label in labels],
+            grid_template_columns=_ROW_GRID,
+            gap="0.5rem",
+            width="100%",
+        ),
+        rx.foreach(S.rows, _row),
+        _saved_hint("allocations"),
+        rx.hstack(
+            rx.button(
+                rx.icon("plus", size=14),
+                "Add allocation",
+                type="button",
+                size="2",
+                variant="soft",
+                on_click=S.add_row,
+                data_testid="alloc-add",
+            ),
+            rx.spacer(),
+            _total_bar(),
+            width="100%",
+            align="center",
+        ),
+        rx.text(
+            "Amounts are in the PO's currency and must add up to the PO value. Budget lines are those of the "
+            "PO date's FY; service months (both or neither) spread the commitment, else it falls in the PO "
+            "date's month.",
+            size="1",
+            color_scheme="gray",
+        ),
+        spacing="2",
+        width="100%",
+    )
+
+
+def _card(title: str, body: rx.Component, test_id: str) -> rx.Component:
+    return rx.card(
+        rx.vstack(rx.heading(title, size="3"), body, spacing="3", width="100%"),
+        width="100%",
+        data_testid=test_id,
+    )
+
+
+def po_form() -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            rx.cond(
+                S.conflict != "",
+                rx.callout(
+                    S.conflict, icon="git-compare-arrows", color_scheme="amber", width="100%", data_testid="po-conflict"
+                ),
+            ),
+            rx.cond(
+                S.error != "",
+                rx.callout(S.error, icon="triangle-alert", color_scheme="red", width="100%", data_testid="po-error"),
+            ),
+            _card("Purchase order", header_fields(), "po-header-card"),
+            _card("Allocation to budget lines", allocations(), "po-alloc-card"),
+            rx.hstack(
+                rx.button(rx.icon("save", size=14), "Save", type="submit", size="2", data_testid="po-save"),
+                rx.link(
+                    rx.button("Cancel", type="button", size="2", variant="soft", color_scheme="gray"),
+                    href=rx.cond(S.mode == "edit", f"/pos/{S.po_ref}", "/pos"),
+                    underline="none",
+                ),
+                rx.cond(
+                    S.mode == "new",
+                    rx.text(
+                        "A new PO is saved as a draft; submit it for approval from its page.",
+                        size="1",
+                        color_scheme="gray",
+                    ),
+                ),
+                spacing="2",
+                align="center",
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        on_submit=S.save,
+        reset_on_submit=False,
+        width="100%",
+        data_testid="po-form",
+    )
+
+
+def _page() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.link(
+                rx.hstack(rx.icon("arrow-left", size=14), "Purchase orders", spacing="1", align="center"),
+                href="/pos",
+                size="2",
+            ),
+            rx.cond(S.mode == "edit", rx.heading(S.title, size="5", data_testid="po-form-title")),
+            align="center",
+            spacing="3",
+        ),
+        rx.cond(
+            S.not_editable != "",
+            rx.callout(S.not_editable, icon="lock", color_scheme="amber", data_testid="po-not-editable"),
+            po_form(),
+        ),
+        spacing="3",
+        width="100%",
+    )
+
+
+@app_page("/pos/new", "New PO", on_load=[S.load], permission=Permission.CREATE_PO)
+def po_new_page() -> rx.Component:
+    return _page()
+
+
+@app_page("/pos/[po_id]/edit", "Edit PO", on_load=[S.load], permission=Permission.CREATE_PO)
+def po_edit_page() -> rx.Component:
+    return _page()
