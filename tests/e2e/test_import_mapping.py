@@ -10,8 +10,8 @@ from playwright.sync_api import expect
 from opex_app.domain.fiscal import FiscalYear
 from tests.domain.workbooks import write_workbook
 
-MONTHS_FY45 = FiscalYear(2045).month_labels()  # Apr-44 .. Mar-45: a FY no other test uses
-HEADER = ["Cost ID", "Description", *MONTHS_FY45, "Owner"]
+MONTHS_FY49 = FiscalYear(2049).month_labels()  # Apr-48 .. Mar-49: a FY no other test uses
+HEADER = ["Cost ID", "Description", *MONTHS_FY49, "Owner"]
 PROFILE = "Cost ID tracker"
 SLOW = 30_000  # ms: a preview reads the file and the database in a worker thread
 
@@ -36,7 +36,7 @@ def test_map_columns_save_profile_and_reuse_it(page, login, running_app, tmp_pat
     expect(page.get_by_test_id("import-message")).to_contain_text("no budget line table")
     expect(editor).to_contain_text("Cost ID")
     expect(page.get_by_test_id("map-1")).to_contain_text("Description")  # recognised by its name
-    expect(page.get_by_test_id("map-2")).to_contain_text("month column")  # Apr-44
+    expect(page.get_by_test_id("map-2")).to_contain_text("month column")  # Apr-48
     expect(page.get_by_test_id("import-commit")).to_have_count(0)
 
     page.get_by_test_id("map-0").click()
