@@ -16,7 +16,7 @@ from opex_app.domain.fiscal import FiscalYear
 from opex_app.models import Actual, BudgetLine, PoLine, PoStatus, PurchaseOrder
 from opex_app.services import audit
 from opex_app.services.fiscal_years import ensure_fiscal_year
-from opex_app.services.fx import set_rate
+from opex_app.services.fx import rates_on, set_rate
 from opex_app.services.masters import create_missing, name_index
 
 TOWERS = {
@@ -103,7 +103,9 @@ def load_demo_data(session: Session, principal: Principal, fy: FiscalYear, today
 
     for code, history in FX.items():
         for start, rate in history:
-            set_rate(session, principal, currency=code, rate=rate, effective_from=date.fromisoformat(start))
+            day = date.fromisoformat(start)
+            if rates_on(session, [(code, day)])[(code, day)] != Decimal(str(rate)):  # a second FY adds no copies
+                set_rate(session, principal, currency=code, rate=rate, effective_from=day)
 
     lines: list[BudgetLine] = []
     tower_names = list(TOWERS)
