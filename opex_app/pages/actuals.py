@@ -10,6 +10,7 @@ import reflex as rx
 from opex_app.auth.permissions import Permission
 from opex_app.components.actuals import link_dialog, queue_table
 from opex_app.components.layout import app_page
+from opex_app.components.pager import pager as pager_controls
 from opex_app.state.actuals import UnlinkedActualsState
 
 # Reflex turns state attributes into Vars and handlers into event specs, which mypy cannot see.
@@ -40,32 +41,12 @@ def toolbar() -> rx.Component:
 
 
 def pager() -> rx.Component:
-    return rx.hstack(
+    return pager_controls(
+        S,
         rx.text(
             "Page ", S.page_number, " of ", S.page_count, size="2", color_scheme="gray", data_testid="unlinked-page"
         ),
-        rx.spacer(),
-        rx.button(
-            rx.icon("chevron-left", size=14),
-            "Previous",
-            size="1",
-            variant="soft",
-            disabled=S.page_number <= 1,
-            on_click=S.go_to_page(S.page_number - 1),
-            data_testid="unlinked-prev",
-        ),
-        rx.button(
-            "Next",
-            rx.icon("chevron-right", size=14),
-            size="1",
-            variant="soft",
-            disabled=S.page_number >= S.page_count,
-            on_click=S.go_to_page(S.page_number + 1),
-            data_testid="unlinked-next",
-        ),
-        align="center",
-        width="100%",
-        spacing="2",
+        test_id_prefix="unlinked",
     )
 
 

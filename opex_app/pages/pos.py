@@ -9,6 +9,7 @@ import reflex as rx
 from opex_app.auth.permissions import Permission
 from opex_app.components.layout import ACCENT, app_page
 from opex_app.components.month_grid import NUMBER_CELL
+from opex_app.components.pager import pager as pager_controls
 from opex_app.components.po import status_badge
 from opex_app.state.pos import ANY, STATUS_NAMES, PoListState
 
@@ -168,7 +169,8 @@ def po_table() -> rx.Component:
 
 
 def pager() -> rx.Component:
-    return rx.hstack(
+    return pager_controls(
+        S,
         rx.text(
             "Page ",
             S.page_number,
@@ -182,28 +184,7 @@ def pager() -> rx.Component:
             color_scheme="gray",
             data_testid="po-page-info",
         ),
-        rx.spacer(),
-        rx.button(
-            rx.icon("chevron-left", size=14),
-            "Previous",
-            size="1",
-            variant="soft",
-            disabled=S.page_number <= 1,
-            on_click=S.go_to_page(S.page_number - 1),
-            data_testid="po-prev",
-        ),
-        rx.button(
-            "Next",
-            rx.icon("chevron-right", size=14),
-            size="1",
-            variant="soft",
-            disabled=S.page_number >= S.page_count,
-            on_click=S.go_to_page(S.page_number + 1),
-            data_testid="po-next",
-        ),
-        align="center",
-        width="100%",
-        spacing="2",
+        test_id_prefix="po",
     )
 
 
