@@ -10,6 +10,7 @@ from typing import Any
 
 import reflex as rx
 
+from opex_app.components.dialogs import form_dialog
 from opex_app.components.month_grid import NUMBER_CELL
 
 STATUS_COLORS = {
@@ -132,113 +133,76 @@ def _overrun_table(D: Any) -> rx.Component:
     )
 
 
+def _cancel(on_click: Any, **props: Any) -> rx.Component:
+    return rx.button("Cancel", type="button", variant="soft", color_scheme="gray", on_click=on_click, **props)
+
+
 def over_budget_dialog(D: Any) -> rx.Component:
     """Approving would take budget lines over budget: the figures, and 'approve anyway' with a comment."""
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("Approve PO ", D.decision_po_number, " over budget?"),
-            rx.dialog.description(
-                "Approving this PO takes committed + actual above the budget of the lines below (",
-                D.base_currency,
-                "; committed and actual before this PO).",
-                size="2",
-            ),
-            rx.form(
-                rx.vstack(
-                    _overrun_table(D),
-                    rx.text("Why approve it anyway? (required, stored with the approval)", size="2", weight="medium"),
-                    rx.text_area(
-                        name="comment",
-                        placeholder="e.g. Budget transfer from Applications agreed with Finance on 12-Jun",
-                        rows="3",
-                        width="100%",
-                        data_testid="overrun-comment",
-                    ),
-                    _dialog_error(D),
-                    rx.hstack(
-                        rx.button(
-                            "Cancel",
-                            type="button",
-                            variant="soft",
-                            color_scheme="gray",
-                            on_click=D.close_overrun,
-                            data_testid="overrun-cancel",
-                        ),
-                        rx.button(
-                            rx.icon("check", size=14),
-                            "Approve anyway",
-                            type="submit",
-                            color_scheme="amber",
-                            data_testid="overrun-approve",
-                        ),
-                        justify="end",
-                        spacing="2",
-                        width="100%",
-                    ),
-                    spacing="3",
-                    width="100%",
-                    margin_top="0.75rem",
-                ),
-                key=D.dialog_key,
-                on_submit=D.approve_anyway,
-                reset_on_submit=False,
-            ),
-            max_width="48rem",
-            data_testid="overrun-dialog",
+    return form_dialog(
+        title=rx.dialog.title("Approve PO ", D.decision_po_number, " over budget?"),
+        description=rx.dialog.description(
+            "Approving this PO takes committed + actual above the budget of the lines below (",
+            D.base_currency,
+            "; committed and actual before this PO).",
+            size="2",
         ),
+        body=[
+            _overrun_table(D),
+            rx.text("Why approve it anyway? (required, stored with the approval)", size="2", weight="medium"),
+            rx.text_area(
+                name="comment",
+                placeholder="e.g. Budget transfer from Applications agreed with Finance on 12-Jun",
+                rows="3",
+                width="100%",
+                data_testid="overrun-comment",
+            ),
+        ],
+        error=_dialog_error(D),
+        cancel=_cancel(D.close_overrun, data_testid="overrun-cancel"),
+        submit=rx.button(
+            rx.icon("check", size=14),
+            "Approve anyway",
+            type="submit",
+            color_scheme="amber",
+            data_testid="overrun-approve",
+        ),
+        form_key=D.dialog_key,
+        on_submit=D.approve_anyway,
         open=D.overrun_open,
-        on_open_change=lambda _: D.close_overrun(),
+        on_close=D.close_overrun,
+        max_width="48rem",
+        test_id="overrun-dialog",
     )
 
 
 def reject_dialog(D: Any) -> rx.Component:
     """Reject with a reason (required): the PO goes back to its analyst, who sees the reason."""
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("Reject PO ", D.decision_po_number),
-            rx.dialog.description("The analyst sees the reason on the PO, edits it and submits it again.", size="2"),
-            rx.form(
-                rx.vstack(
-                    rx.text_area(
-                        name="reason",
-                        placeholder="Reason for rejecting",
-                        rows="3",
-                        width="100%",
-                        data_testid="reject-reason",
-                    ),
-                    _dialog_error(D),
-                    rx.hstack(
-                        rx.button(
-                            "Cancel",
-                            type="button",
-                            variant="soft",
-                            color_scheme="gray",
-                            on_click=D.close_reject,
-                        ),
-                        rx.button(
-                            rx.icon("x", size=14),
-                            "Reject",
-                            type="submit",
-                            color_scheme="red",
-                            data_testid="reject-confirm",
-                        ),
-                        justify="end",
-                        spacing="2",
-                        width="100%",
-                    ),
-                    spacing="3",
-                    width="100%",
-                    margin_top="0.75rem",
-                ),
-                key=D.dialog_key,
-                on_submit=D.confirm_reject,
-                reset_on_submit=False,
-            ),
-            max_width="32rem",
-            data_testid="reject-dialog",
+    return form_dialog(
+        title=rx.dialog.title("Reject PO ", D.decision_po_number),
+        description=rx.dialog.description(
+            "The analyst sees the reason on the PO, edits it and submits it again.", size="2"
         ),
+        body=[
+            rx.text_area(
+                name="reason",
+                placeholder="Reason for rejecting",
+                rows="3",
+                width="100%",
+                data_testid="reject-reason",
+            ),
+        ],
+        error=_dialog_error(D),
+        cancel=_cancel(D.close_reject),
+        submit=rx.button(
+            rx.icon("x", size=14), "Reject", type="submit", color_scheme="red", data_testid="reject-confirm"
+        ),
+        form_key=D.dialog_key,
+        on_submit=D.confirm_reject,
         open=D.reject_open,
-        on_open_change=lambda _: D.close_reject(),
+        on_close=D.close_reject,
+        max_width="32rem",
+        test_id="reject-dialog",
     )
 
 

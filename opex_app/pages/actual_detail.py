@@ -8,6 +8,8 @@ from typing import Any
 import reflex as rx
 
 from opex_app.auth.permissions import Permission
+from opex_app.components.detail import facts_list, history_table, section
+from opex_app.components.fields import form_field
 from opex_app.components.layout import app_page
 from opex_app.state.actual_detail import ActualDetailState
 from opex_app.state.base import AppState
@@ -17,45 +19,8 @@ S: Any = ActualDetailState
 A: Any = AppState
 
 
-def _section(title: Any, *children: rx.Component, test_id: str) -> rx.Component:
-    return rx.card(
-        rx.vstack(rx.heading(title, size="3"), *children, spacing="2", width="100%"),
-        width="100%",
-        data_testid=test_id,
-    )
-
-
-def _label(text: str, required: bool) -> rx.Component:
-    return rx.text(text, rx.text.span(" *", color=rx.color("red", 10)) if required else "", size="1", weight="medium")
-
-
-def _field(name: str, label: str, *, required: bool = False, choices: Any = None, **props: Any) -> rx.Component:
-    extra = {"custom_attrs": {"list": f"actual-choices-{name}"}} if choices is not None else {}
-    return rx.vstack(
-        _label(label, required),
-        rx.input(
-            name=name,
-            value=S.form[name],
-            on_change=lambda v: S.set_field(name, v),
-            size="2",
-            width="100%",
-            data_testid=f"actual-{name}",
-            **extra,
-            **props,
-        ),
-        *(
-            [rx.el.datalist(rx.foreach(choices, lambda c: rx.el.option(value=c)), id=f"actual-choices-{name}")]
-            if choices is not None
-            else []
-        ),
-        rx.cond(
-            S.saved_hints[name],
-            rx.text("Saved now: ", S.saved_hints[name], size="1", color_scheme="amber", data_testid=f"saved-{name}"),
-        ),
-        spacing="1",
-        width="100%",
-        min_width="0",
-    )
+def _field(name: str, label: str, **props: Any) -> rx.Component:
+    return form_field(S, name, label, test_id=f"actual-{name}", list_id=f"actual-choices-{name}", **props)
 
 
 def editor() -> rx.Component:
@@ -129,21 +94,7 @@ def editor() -> rx.Component:
 
 
 def details() -> rx.Component:
-    return rx.grid(
-        rx.foreach(
-            S.details,
-            lambda a: rx.vstack(
-                rx.text(a["label"], size="1", color_scheme="gray", weight="medium"),
-                rx.text(a["value"], size="2", white_space="pre-wrap", word_break="break-word"),
-                spacing="0",
-                min_width="0",
-            ),
-        ),
-        columns=rx.breakpoints(initial="2", md="4"),
-        spacing="3",
-        width="100%",
-        data_testid="actual-details",
-    )
+    return facts_list(S.details, test_id="actual-details")
 
 
 def link_status() -> rx.Component:
@@ -226,31 +177,18 @@ def notes() -> rx.Component:
 
 
 def history() -> rx.Component:
-    return rx.table.root(
-        rx.table.header(
-            rx.table.row(
-                rx.table.column_header_cell("When (UTC)"),
-                rx.table.column_header_cell("Who"),
-                rx.table.column_header_cell("What"),
-            )
-        ),
-        rx.table.body(
-            rx.foreach(
-                S.history,
-                lambda h: rx.table.row(
-                    rx.table.cell(h["at"], white_space="nowrap"),
-                    rx.table.cell(h["actor"], white_space="nowrap"),
-                    rx.table.cell(
-                        rx.text(h["action"], size="2", weight="medium"),
-                        rx.text(h["changes"], size="1", color_scheme="gray", white_space="pre-line"),
-                    ),
-                    data_testid="actual-history-row",
+    return history_table(
+        S.history,
+        row_test_id="actual-history-row",
+        what=[
+            (
+                "What",
+                lambda h: rx.table.cell(
+                    rx.text(h["action"], size="2", weight="medium"),
+                    rx.text(h["changes"], size="1", color_scheme="gray", white_space="pre-line"),
                 ),
             )
-        ),
-        size="1",
-        variant="ghost",
-        width="100%",
+        ],
         data_testid="actual-history",
     )
 
@@ -292,10 +230,10 @@ def detail() -> rx.Component:
                 w, icon="triangle-alert", color_scheme="amber", size="1", width="100%", data_testid="actual-warning"
             ),
         ),
-        rx.cond(S.editing, _section("Edit", editor(), test_id="actual-editor")),
-        _section("Invoice", details(), link_status(), test_id="actual-card"),
-        _section("Reconciliation notes", notes(), test_id="actual-notes"),
-        _section("History", history(), test_id="actual-history-card"),
+        rx.cond(S.editing, section("Edit", editor(), test_id="actual-editor")),
+        section("Invoice", details(), link_status(), test_id="actual-card"),
+        section("Reconciliation notes", notes(), test_id="actual-notes"),
+        section("History", history(), test_id="actual-history-card"),
         spacing="3",
         width="100%",
     )
@@ -314,7 +252,7 @@ def actual_detail_page() -> rx.Component:
 def actual_new_page() -> rx.Component:
     return rx.vstack(
         _back(),
-        _section("New actual (invoice)", editor(), test_id="actual-editor"),
+        section("New actual (invoice)", editor(), test_id="actual-editor"),
         spacing="3",
         width="100%",
     )

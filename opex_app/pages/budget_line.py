@@ -6,6 +6,8 @@ from typing import Any
 
 import reflex as rx
 
+from opex_app.components.detail import facts_list, history_table, section
+from opex_app.components.fields import choices_list, list_attr, saved_hint
 from opex_app.components.layout import app_page
 from opex_app.components.month_grid import month_table
 from opex_app.domain.budget_fields import MONTH_FIELDS
@@ -24,42 +26,12 @@ MASTER_INPUTS = [
 ]
 
 
-def _section(title: str, *children: rx.Component, test_id: str, **props) -> rx.Component:
-    return rx.card(
-        rx.vstack(rx.heading(title, size="3"), *children, spacing="2", width="100%"),
-        width="100%",
-        data_testid=test_id,
-        **props,
-    )
-
-
 def attributes() -> rx.Component:
-    return rx.grid(
-        rx.foreach(
-            S.attributes,
-            lambda a: rx.vstack(
-                rx.text(a["label"], size="1", color_scheme="gray", weight="medium"),
-                rx.text(a["value"], size="2", white_space="pre-wrap", word_break="break-word"),
-                spacing="0",
-                min_width="0",
-            ),
-        ),
-        columns="2",
-        spacing="3",
-        width="100%",
-        data_testid="line-attributes",
-    )
-
-
-def _hint(name: str) -> rx.Component:
-    return rx.cond(
-        S.saved_hints[name],
-        rx.text("Saved now: ", S.saved_hints[name], size="1", color_scheme="amber", data_testid=f"saved-{name}"),
-    )
+    return facts_list(S.attributes, test_id="line-attributes", columns="2")
 
 
 def _field(name: str, label: str, *, input_type: str = "text", choices: Any = None) -> rx.Component:
-    extra = {"custom_attrs": {"list": f"choices-{name}"}} if choices is not None else {}
+    list_id = f"choices-{name}"
     return rx.vstack(
         rx.text(label, size="1", weight="medium", as_="label"),
         rx.input(
@@ -69,14 +41,10 @@ def _field(name: str, label: str, *, input_type: str = "text", choices: Any = No
             size="1",
             width="100%",
             data_testid=f"edit-{name}",
-            **extra,
+            **list_attr(choices, list_id),
         ),
-        *(
-            [rx.el.datalist(rx.foreach(choices, lambda c: rx.el.option(value=c)), id=f"choices-{name}")]
-            if choices is not None
-            else []
-        ),
-        _hint(name),
+        *choices_list(choices, list_id),
+        saved_hint(S, name),
         spacing="1",
         width="100%",
         min_width="0",
@@ -96,7 +64,7 @@ def _month_field(index: int, name: str) -> rx.Component:
             data_testid=f"edit-{name}",
             style={"text-align": "right"},
         ),
-        _hint(name),
+        saved_hint(S, name),
         spacing="1",
         min_width="0",
     )
@@ -178,7 +146,7 @@ def editor() -> rx.Component:
 
 
 def notes() -> rx.Component:
-    return _section(
+    return section(
         "Notes",
         rx.cond(
             AppState.can_edit_budget,
@@ -210,33 +178,16 @@ def notes() -> rx.Component:
 
 
 def history() -> rx.Component:
-    return _section(
+    return section(
         "History",
         rx.cond(S.history.length() == 0, rx.text("No changes recorded yet.", size="2", color_scheme="gray")),
-        rx.table.root(
-            rx.table.header(
-                rx.table.row(
-                    rx.table.column_header_cell("When (UTC)"),
-                    rx.table.column_header_cell("Who"),
-                    rx.table.column_header_cell("Action"),
-                    rx.table.column_header_cell("Changes [before → after]"),
-                )
-            ),
-            rx.table.body(
-                rx.foreach(
-                    S.history,
-                    lambda h: rx.table.row(
-                        rx.table.cell(h["at"], white_space="nowrap"),
-                        rx.table.cell(h["actor"], white_space="nowrap"),
-                        rx.table.cell(h["action"]),
-                        rx.table.cell(h["changes"], white_space="pre-line"),
-                        data_testid="history-row",
-                    ),
-                )
-            ),
-            size="1",
-            variant="ghost",
-            width="100%",
+        history_table(
+            S.history,
+            row_test_id="history-row",
+            what=[
+                ("Action", lambda h: rx.table.cell(h["action"])),
+                ("Changes [before → after]", lambda h: rx.table.cell(h["changes"], white_space="pre-line")),
+            ],
         ),
         test_id="line-history",
     )
@@ -244,7 +195,7 @@ def history() -> rx.Component:
 
 def figures() -> rx.Component:
     tail = [("committed", "Committed"), ("actual", "Actual"), ("available", "Available")]
-    return _section(
+    return section(
         "Budget, committed and actual",
         rx.foreach(
             S.rate_warnings,
@@ -304,10 +255,10 @@ def budget_line_page() -> rx.Component:
                 S.saved_message != "",
                 rx.callout(S.saved_message, icon="check", color_scheme="green", size="1", data_testid="edit-saved"),
             ),
-            rx.cond(S.editing, _section("Edit", editor(), test_id="line-edit")),
+            rx.cond(S.editing, section("Edit", editor(), test_id="line-edit")),
             rx.grid(
                 figures(),
-                _section("Attributes", attributes(), test_id="line-attributes-card", height="100%"),
+                section("Attributes", attributes(), test_id="line-attributes-card", height="100%"),
                 columns=rx.breakpoints(initial="1", md="2"),
                 spacing="3",
                 width="100%",

@@ -7,6 +7,8 @@ from typing import Any
 
 import reflex as rx
 
+from opex_app.components.detail import facts_list, history_table, section
+from opex_app.components.dialogs import form_dialog
 from opex_app.components.layout import app_page
 from opex_app.components.month_grid import NUMBER_CELL
 from opex_app.components.po import decision_buttons, decision_dialogs, decision_messages, status_badge
@@ -23,15 +25,6 @@ OTHER_ACTIONS = [
     (PoAction.CLOSE.value, "Close PO", "lock", "blue", "soft"),
     (PoAction.CANCEL.value, "Cancel PO", "ban", "red", "soft"),
 ]
-
-
-def _section(title: Any, *children: rx.Component, test_id: str, **props: Any) -> rx.Component:
-    return rx.card(
-        rx.vstack(rx.heading(title, size="3"), *children, spacing="2", width="100%"),
-        width="100%",
-        data_testid=test_id,
-        **props,
-    )
 
 
 def _muted(text: str) -> rx.Component:
@@ -123,21 +116,7 @@ def _notes() -> rx.Component:
 
 
 def details() -> rx.Component:
-    return rx.grid(
-        rx.foreach(
-            S.header,
-            lambda a: rx.vstack(
-                rx.text(a["label"], size="1", color_scheme="gray", weight="medium"),
-                rx.text(a["value"], size="2", white_space="pre-wrap", word_break="break-word"),
-                spacing="0",
-                min_width="0",
-            ),
-        ),
-        columns=rx.breakpoints(initial="2", md="4"),
-        spacing="3",
-        width="100%",
-        data_testid="po-details",
-    )
+    return facts_list(S.header, test_id="po-details")
 
 
 def _num(value: Any, **props: Any) -> rx.Component:
@@ -252,72 +231,41 @@ def _history_what(h: Any) -> rx.Component:
     )
 
 
-def history_table() -> rx.Component:
-    return rx.table.root(
-        rx.table.header(
-            rx.table.row(
-                rx.table.column_header_cell("When (UTC)"),
-                rx.table.column_header_cell("Who"),
-                rx.table.column_header_cell("What"),
-            )
-        ),
-        rx.table.body(
-            rx.foreach(
-                S.history,
-                lambda h: rx.table.row(
-                    rx.table.cell(h["at"], white_space="nowrap"),
-                    rx.table.cell(h["actor"], white_space="nowrap"),
-                    rx.table.cell(_history_what(h)),
-                    data_testid="po-history-row",
-                ),
-            )
-        ),
-        size="1",
-        variant="ghost",
-        width="100%",
+def history() -> rx.Component:
+    return history_table(
+        S.history,
+        row_test_id="po-history-row",
+        what=[("What", lambda h: rx.table.cell(_history_what(h)))],
         data_testid="po-history",
     )
 
 
 def confirm_dialog() -> rx.Component:
     """Submit, back to draft, close or cancel: say what it does, with an optional comment."""
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title(S.confirm_title),
-            rx.dialog.description(S.confirm_text, size="2"),
-            rx.form(
-                rx.vstack(
-                    rx.text_area(
-                        name="comment",
-                        placeholder="Comment (optional, shown in the history)",
-                        rows="2",
-                        width="100%",
-                        data_testid="confirm-comment",
-                    ),
-                    rx.cond(
-                        S.dialog_error != "",
-                        rx.callout(S.dialog_error, icon="triangle-alert", color_scheme="red", size="1"),
-                    ),
-                    rx.hstack(
-                        rx.button("Back", type="button", variant="soft", color_scheme="gray", on_click=S.close_confirm),
-                        rx.button("Confirm", type="submit", data_testid="confirm-ok"),
-                        justify="end",
-                        spacing="2",
-                        width="100%",
-                    ),
-                    spacing="3",
-                    width="100%",
-                    margin_top="0.75rem",
-                ),
-                key=S.dialog_key,
-                on_submit=S.confirm,
-                reset_on_submit=False,
+    return form_dialog(
+        title=rx.dialog.title(S.confirm_title),
+        description=rx.dialog.description(S.confirm_text, size="2"),
+        body=[
+            rx.text_area(
+                name="comment",
+                placeholder="Comment (optional, shown in the history)",
+                rows="2",
+                width="100%",
+                data_testid="confirm-comment",
             ),
-            max_width="30rem",
-            data_testid="confirm-dialog",
+        ],
+        error=rx.cond(
+            S.dialog_error != "",
+            rx.callout(S.dialog_error, icon="triangle-alert", color_scheme="red", size="1"),
         ),
+        cancel=rx.button("Back", type="button", variant="soft", color_scheme="gray", on_click=S.close_confirm),
+        submit=rx.button("Confirm", type="submit", data_testid="confirm-ok"),
+        form_key=S.dialog_key,
+        on_submit=S.confirm,
         open=S.confirm_action != "",
-        on_open_change=lambda _: S.close_confirm(),
+        on_close=S.close_confirm,
+        max_width="30rem",
+        test_id="confirm-dialog",
     )
 
 
@@ -330,10 +278,10 @@ def po_detail_page() -> rx.Component:
             po_header(),
             decision_messages(S),
             _notes(),
-            _section("Details", details(), test_id="po-details-card"),
-            _section("Allocation to budget lines", lines_table(), test_id="po-lines-card"),
-            _section("Invoices", invoices_table(), test_id="po-invoices-card"),
-            _section("History", history_table(), test_id="po-history-card"),
+            section("Details", details(), test_id="po-details-card"),
+            section("Allocation to budget lines", lines_table(), test_id="po-lines-card"),
+            section("Invoices", invoices_table(), test_id="po-invoices-card"),
+            section("History", history(), test_id="po-history-card"),
             decision_dialogs(S),
             confirm_dialog(),
             spacing="3",

@@ -8,6 +8,7 @@ from typing import Any
 import reflex as rx
 
 from opex_app.auth.permissions import Permission
+from opex_app.components.fields import field_label, form_field, saved_hint
 from opex_app.components.layout import ACCENT, app_page
 from opex_app.state.po_form import PoFormState
 
@@ -17,55 +18,8 @@ S: Any = PoFormState
 _TOTAL_COLORS = {"ok": "green", "over": "red", "invalid": "red", "under": "amber", "empty": "gray"}
 
 
-def _label(text: str, required: bool = False) -> rx.Component:
-    return rx.text(
-        text, rx.cond(required, rx.text.span(" *", color=rx.color("red", 10)), ""), size="1", weight="medium"
-    )
-
-
-def _saved_hint(name: str) -> rx.Component:
-    """After a conflict, beside a field both people changed: the value saved by the other person."""
-    return rx.cond(
-        S.saved_hints[name],
-        rx.text("Saved now: ", S.saved_hints[name], size="1", color_scheme="amber", data_testid=f"saved-{name}"),
-    )
-
-
-def _field(
-    name: str,
-    label: str,
-    *,
-    required: bool = False,
-    input_type: str = "text",
-    choices: Any = None,
-    hint: str = "",
-    **props: Any,
-) -> rx.Component:
-    extra = {"custom_attrs": {"list": f"choices-{name}"}} if choices is not None else {}
-    return rx.vstack(
-        _label(label, required),
-        rx.input(
-            name=name,
-            type=input_type,
-            value=S.form[name],
-            on_change=lambda v: S.set_field(name, v),
-            size="2",
-            width="100%",
-            data_testid=f"po-{name}",
-            **extra,
-            **props,
-        ),
-        *(
-            [rx.el.datalist(rx.foreach(choices, lambda c: rx.el.option(value=c)), id=f"choices-{name}")]
-            if choices is not None
-            else []
-        ),
-        *([rx.text(hint, size="1", color_scheme="gray")] if hint else []),
-        _saved_hint(name),
-        spacing="1",
-        width="100%",
-        min_width="0",
-    )
+def _field(name: str, label: str, *, input_type: str = "text", **props: Any) -> rx.Component:
+    return form_field(S, name, label, test_id=f"po-{name}", list_id=f"choices-{name}", type=input_type, **props)
 
 
 def header_fields() -> rx.Component:
@@ -85,7 +39,7 @@ def header_fields() -> rx.Component:
             width="100%",
         ),
         rx.vstack(
-            _label("Description"),
+            field_label("Description"),
             rx.text_area(
                 name="description",
                 value=S.form["description"],
@@ -94,7 +48,7 @@ def header_fields() -> rx.Component:
                 width="100%",
                 data_testid="po-description",
             ),
-            _saved_hint("description"),
+            saved_hint(S, "description"),
             spacing="1",
             width="100%",
         ),
@@ -245,7 +199,7 @@ def allocations() -> rx.Component:
             width="100%",
         ),
         rx.foreach(S.rows, _row),
-        _saved_hint("allocations"),
+        saved_hint(S, "allocations"),
         rx.hstack(
             rx.button(
                 rx.icon("plus", size=14),
