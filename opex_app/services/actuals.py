@@ -31,7 +31,6 @@ from sqlmodel import Session, col, select
 
 from opex_app.auth.permissions import Permission, Principal, require
 from opex_app.domain.fiscal import FiscalYear
-from opex_app.domain.ingest import amounts
 from opex_app.domain.money import format_indian
 from opex_app.domain.names import clean_name, name_key
 from opex_app.models import Actual, AuditEvent, BudgetLine, Currency, FiscalYearRow, PoLine, PurchaseOrder, Vendor
@@ -39,6 +38,7 @@ from opex_app.services import audit, locking
 from opex_app.services.errors import NotFound, ServiceError
 from opex_app.services.fiscal_years import ensure_fiscal_year
 from opex_app.services.imports.actuals_write import NEW, SKIP, classify, load_context, over_allocation, prepare
+from opex_app.services.inputs import stripped, text_amount
 from opex_app.settings import get_settings
 
 ENTITY = "actual"  # the audit trail's name for an actual
@@ -70,23 +70,6 @@ LABELS: dict[str, str] = {
 # ---------------------------------------------------------------------------------------------- inputs
 
 
-def _amount(value: Any) -> Any:
-    """Text amounts are read by the import's rules ('1,23,456.78', '₹ 1,000', '(500)')."""
-    if isinstance(value, str):
-        try:
-            return amounts.parse_amount(value)
-        except amounts.AmountError as exc:
-            raise ValueError(str(exc)) from None
-    return value
-
-
-def _blank_none(value: Any) -> Any:
-    if isinstance(value, str):
-        value = value.strip()
-        return value or None
-    return value
-
-
 class ActualInput(BaseModel):
     """An actual as a form (or a script) gives it: vendor by name (a known one), currency by ISO code (the
     base currency when empty), the amount in that currency, references as typed."""
@@ -102,9 +85,9 @@ class ActualInput(BaseModel):
     po_number: str | None = None
     remarks: str | None = None
 
-    _amount = field_validator("amount", mode="before")(_amount)
+    _amount = field_validator("amount", mode="before")(text_amount)
     _texts = field_validator("currency", "vendor", "uid", "po_number", "remarks", "invoice_number", mode="before")(
-        _blank_none
+        stripped
     )
 
 
@@ -123,9 +106,9 @@ class ActualUpdate(BaseModel):
     po_number: str | None = None
     remarks: str | None = None
 
-    _amount = field_validator("amount", mode="before")(_amount)
+    _amount = field_validator("amount", mode="before")(text_amount)
     _texts = field_validator("currency", "vendor", "uid", "po_number", "remarks", "invoice_number", mode="before")(
-        _blank_none
+        stripped
     )
 
 

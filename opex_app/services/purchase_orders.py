@@ -45,6 +45,7 @@ from opex_app.services import audit, locking
 from opex_app.services.errors import NotFound, ServiceError
 from opex_app.services.figures import line_totals
 from opex_app.services.fx import rate_on
+from opex_app.services.inputs import blank_none, optional_text_amount
 from opex_app.settings import get_settings
 
 ENTITY = "purchase_order"  # the audit trail's name for a PO
@@ -78,17 +79,6 @@ LABELS: dict[str, str] = {
 # ---------------------------------------------------------------------------------------------- inputs
 
 
-def _amount(value: Any) -> Any:
-    """Text amounts are read by the import's rules ('1,23,456.78', '₹ 1,000'); numbers pass through."""
-    if isinstance(value, str):
-        return amounts.parse_amount(value) if value.strip() else None
-    return value
-
-
-def _blank_none(value: Any) -> Any:
-    return None if isinstance(value, str) and not value.strip() else value
-
-
 class PoLineInput(BaseModel):
     """One allocation of the PO's value: a budget line (by UID, in the FY of the PO date) and an amount in the
     PO's currency, with optional service months (first and last day of the service it pays for)."""
@@ -101,8 +91,8 @@ class PoLineInput(BaseModel):
     service_end: date | None = None
     description: str | None = None
 
-    _amount = field_validator("amount", mode="before")(_amount)
-    _dates = field_validator("service_start", "service_end", mode="before")(_blank_none)
+    _amount = field_validator("amount", mode="before")(optional_text_amount)
+    _dates = field_validator("service_start", "service_end", mode="before")(blank_none)
 
 
 class PoInput(BaseModel):
@@ -122,8 +112,8 @@ class PoInput(BaseModel):
     pr_amount: Decimal | None = None
     description: str | None = None
 
-    _amounts = field_validator("value", "pr_amount", mode="before")(_amount)
-    _dates = field_validator("pr_date", mode="before")(_blank_none)
+    _amounts = field_validator("value", "pr_amount", mode="before")(optional_text_amount)
+    _dates = field_validator("pr_date", mode="before")(blank_none)
 
 
 @dataclass(frozen=True)
