@@ -9,6 +9,7 @@ import reflex as rx
 from opex_app.components.downloads import export_button, template_button
 from opex_app.components.layout import ACCENT, app_page
 from opex_app.components.month_grid import NUMBER_CELL
+from opex_app.components.pager import pager as pager_controls
 from opex_app.domain.budget_fields import LABELS, MONTH_FIELDS
 from opex_app.state.budget_grid import ANY, FIGURE_FIELDS, BudgetGridState
 
@@ -202,58 +203,22 @@ def grid() -> rx.Component:
 
 
 def pager() -> rx.Component:
-    s = S
-    return rx.hstack(
+    return pager_controls(
+        S,
         rx.text(
             "Page ",
-            s.page_number,
+            S.page_number,
             " of ",
-            s.page_count,
+            S.page_count,
             " · ",
-            s.total_count,
+            S.total_count,
             " lines",
             size="2",
             color_scheme="gray",
             data_testid="grid-page-info",
         ),
-        rx.spacer(),
-        rx.button(
-            rx.icon("chevrons-left", size=14),
-            size="1",
-            variant="soft",
-            disabled=s.page_number <= 1,
-            on_click=s.go_to_page(1),
-            aria_label="First page",
-        ),
-        rx.button(
-            rx.icon("chevron-left", size=14),
-            "Previous",
-            size="1",
-            variant="soft",
-            disabled=s.page_number <= 1,
-            on_click=s.go_to_page(s.page_number - 1),
-            data_testid="grid-prev",
-        ),
-        rx.button(
-            "Next",
-            rx.icon("chevron-right", size=14),
-            size="1",
-            variant="soft",
-            disabled=s.page_number >= s.page_count,
-            on_click=s.go_to_page(s.page_number + 1),
-            data_testid="grid-next",
-        ),
-        rx.button(
-            rx.icon("chevrons-right", size=14),
-            size="1",
-            variant="soft",
-            disabled=s.page_number >= s.page_count,
-            on_click=s.go_to_page(s.page_count),
-            aria_label="Last page",
-        ),
-        align="center",
-        width="100%",
-        spacing="2",
+        test_id_prefix="grid",
+        first_last=True,
     )
 
 
