@@ -1,0 +1,36 @@
+"""Pure analytics over the figures model (issue 8): periods, forecast outturn, variance report.
+
+Plain Polars frames in, Decimal(18,2) money out; no database, no Reflex. The services read the figures
+model into FIGURES_SCHEMA and call these functions; the page, the export and the API show their result.
+"""
+
+from opex_app.domain.analytics.outturn import outturn_by_line
+from opex_app.domain.analytics.periods import FY, YTD, Period, as_of_month, parse_period
+from opex_app.domain.analytics.schema import FIGURES_SCHEMA, MONEY, FiguresSchemaError, validate_figures
+from opex_app.domain.analytics.variance import (
+    LEVELS,
+    REPORT_COLUMNS,
+    Level,
+    exceeds_thresholds,
+    flag,
+    variance_report,
+)
+
+__all__ = [
+    "FIGURES_SCHEMA",
+    "FY",
+    "LEVELS",
+    "MONEY",
+    "REPORT_COLUMNS",
+    "YTD",
+    "FiguresSchemaError",
+    "Level",
+    "Period",
+    "as_of_month",
+    "exceeds_thresholds",
+    "flag",
+    "outturn_by_line",
+    "parse_period",
+    "validate_figures",
+    "variance_report",
+]
