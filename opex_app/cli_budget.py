@@ -53,3 +53,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     from opex_app import cli_pos
 
     cli_pos.register_export(exp_sub)
+    from opex_app import cli_variance
+
+    cli_variance.register_export(exp_sub)

@@ -1,0 +1,84 @@
+"""Analytics use cases: the figures model read into a Polars frame, and the reports computed from it.
+
+The frame comes from `figures.fiscal_year_month_rows` (one set-based query, the figures model's own SQL), in
+`domain.analytics.FIGURES_SCHEMA`; every report (page, export, API) is a pure function of that frame.
+
+As-of date: it picks the as-of month (closed months before it, remaining from it on: YTD and the forecast
+outturn depend on it). Actuals, POs and changes dated after it are NOT yet left out: the figures model has
+no date cut-off, and leaving out only the actuals would drop money that a PO's open amount no longer holds
+(an invoice after the as-of date still reduces its PO's commitment). Left for the as-of work of issue 8.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import BinaryIO
+
+import polars as pl
+from sqlmodel import Session, select
+
+from opex_app.auth.permissions import Permission, Principal, require
+from opex_app.domain import analytics
+from opex_app.domain.analytics import FIGURES_SCHEMA, Level, Period
+from opex_app.domain.export.variance_workbook import write_variance_workbook
+from opex_app.domain.fiscal import FiscalYear
+from opex_app.models import FiscalYearRow
+from opex_app.services import figures
+from opex_app.services.errors import NotFound
+
+
+def fiscal_year_id(session: Session, fy: FiscalYear) -> int:
+    found = session.exec(select(FiscalYearRow.id).where(FiscalYearRow.end_year == fy.end_year)).first()
+    if found is None:
+        raise NotFound(f"there is no fiscal year {fy.name}")
+    return found
+
+
+def figures_frame(session: Session, principal: Principal, *, fy: FiscalYear) -> pl.DataFrame:
+    """Every line of `fy` × fiscal months 1..12 with its labels, shaped as FIGURES_SCHEMA."""
+    require(principal, Permission.VIEW_DASHBOARDS)
+    rows = figures.fiscal_year_month_rows(session, fiscal_year_id=fiscal_year_id(session, fy))
+    return pl.DataFrame(rows, schema=FIGURES_SCHEMA, orient="row")
+
+
+def variance_report(
+    session: Session,
+    principal: Principal,
+    *,
+    fy: FiscalYear,
+    levels: Sequence[Level],
+    period: Period,
+    as_of: date,
+) -> dict[Level, pl.DataFrame]:
+    """One variance report (domain.analytics.REPORT_COLUMNS) per level, in the order asked, from one read."""
+    require(principal, Permission.VIEW_DASHBOARDS)
+    frame = figures_frame(session, principal, fy=fy)
+    month = analytics.as_of_month(fy, as_of)
+    return {level: analytics.variance_report(frame, level=level, period=period, as_of_month=month) for level in levels}
+
+
+@dataclass(frozen=True)
+class VarianceExportResult:
+    fiscal_year: str
+    period: str  # e.g. 'FY FY27', 'Q1 FY27', 'Apr-26'
+    levels: tuple[Level, ...]
+    rows: int  # member rows written, over every sheet
+
+
+def export_variance(
+    session: Session,
+    principal: Principal,
+    target: str | Path | BinaryIO,
+    *,
+    fy: FiscalYear,
+    levels: Sequence[Level],
+    period: Period,
+    as_of: date,
+) -> VarianceExportResult:
+    """Write the variance report of each level (one sheet each, in the order asked) to an xlsx workbook."""
+    reports = variance_report(session, principal, fy=fy, levels=levels, period=period, as_of=as_of)
+    rows = write_variance_workbook(target, list(reports.items()))
+    return VarianceExportResult(fiscal_year=fy.name, period=period.label(fy), levels=tuple(levels), rows=rows)
