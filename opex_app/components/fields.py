@@ -65,3 +65,25 @@ def form_field(
         width="100%",
         min_width="0",
     )
+
+
+def save_banners(conflict: Any, error: Any, *, conflict_id: str, error_id: str, **props: Any) -> rx.Component:
+    """Above an editor: the other person's saved change after a conflict (amber), and why a save was
+    refused (red); each shown only when set."""
+    return rx.fragment(
+        rx.cond(
+            conflict != "",
+            rx.callout(
+                conflict,
+                icon="git-compare-arrows",
+                color_scheme="amber",
+                width="100%",
+                data_testid=conflict_id,
+                **props,
+            ),
+        ),
+        rx.cond(
+            error != "",
+            rx.callout(error, icon="triangle-alert", color_scheme="red", width="100%", data_testid=error_id, **props),
+        ),
+    )

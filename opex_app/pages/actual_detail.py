@@ -9,7 +9,7 @@ import reflex as rx
 
 from opex_app.auth.permissions import Permission
 from opex_app.components.detail import facts_list, history_table, section
-from opex_app.components.fields import form_field
+from opex_app.components.fields import form_field, save_banners
 from opex_app.components.layout import app_page
 from opex_app.state.actual_detail import ActualDetailState
 from opex_app.state.base import AppState
@@ -26,22 +26,7 @@ def _field(name: str, label: str, **props: Any) -> rx.Component:
 def editor() -> rx.Component:
     return rx.form(
         rx.vstack(
-            rx.cond(
-                S.conflict != "",
-                rx.callout(
-                    S.conflict,
-                    icon="git-compare-arrows",
-                    color_scheme="amber",
-                    width="100%",
-                    data_testid="actual-conflict",
-                ),
-            ),
-            rx.cond(
-                S.error != "",
-                rx.callout(
-                    S.error, icon="triangle-alert", color_scheme="red", width="100%", data_testid="actual-error"
-                ),
-            ),
+            save_banners(S.conflict, S.error, conflict_id="actual-conflict", error_id="actual-error"),
             rx.grid(
                 _field("invoice_number", "Invoice No", required=True),
                 _field("invoice_date", "Invoice date", required=True, type="date"),

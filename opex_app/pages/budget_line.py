@@ -7,7 +7,7 @@ from typing import Any
 import reflex as rx
 
 from opex_app.components.detail import facts_list, history_table, section
-from opex_app.components.fields import choices_list, list_attr, saved_hint
+from opex_app.components.fields import choices_list, list_attr, save_banners, saved_hint
 from opex_app.components.layout import app_page
 from opex_app.components.month_grid import month_table
 from opex_app.domain.budget_fields import MONTH_FIELDS
@@ -73,28 +73,7 @@ def _month_field(index: int, name: str) -> rx.Component:
 def editor() -> rx.Component:
     return rx.form(
         rx.vstack(
-            rx.cond(
-                S.conflict != "",
-                rx.callout(
-                    S.conflict,
-                    icon="git-compare-arrows",
-                    color_scheme="amber",
-                    size="1",
-                    width="100%",
-                    data_testid="edit-conflict",
-                ),
-            ),
-            rx.cond(
-                S.edit_error != "",
-                rx.callout(
-                    S.edit_error,
-                    icon="triangle-alert",
-                    color_scheme="red",
-                    size="1",
-                    width="100%",
-                    data_testid="edit-error",
-                ),
-            ),
+            save_banners(S.conflict, S.edit_error, conflict_id="edit-conflict", error_id="edit-error", size="1"),
             rx.text("Monthly budget", size="2", weight="bold"),
             rx.grid(
                 *[_month_field(i, m) for i, m in enumerate(MONTH_FIELDS)],

@@ -8,7 +8,7 @@ from typing import Any
 import reflex as rx
 
 from opex_app.auth.permissions import Permission
-from opex_app.components.fields import field_label, form_field, saved_hint
+from opex_app.components.fields import field_label, form_field, save_banners, saved_hint
 from opex_app.components.layout import ACCENT, app_page
 from opex_app.state.po_form import PoFormState
 
@@ -238,16 +238,7 @@ def _card(title: str, body: rx.Component, test_id: str) -> rx.Component:
 def po_form() -> rx.Component:
     return rx.form(
         rx.vstack(
-            rx.cond(
-                S.conflict != "",
-                rx.callout(
-                    S.conflict, icon="git-compare-arrows", color_scheme="amber", width="100%", data_testid="po-conflict"
-                ),
-            ),
-            rx.cond(
-                S.error != "",
-                rx.callout(S.error, icon="triangle-alert", color_scheme="red", width="100%", data_testid="po-error"),
-            ),
+            save_banners(S.conflict, S.error, conflict_id="po-conflict", error_id="po-error"),
             _card("Purchase order", header_fields(), "po-header-card"),
             _card("Allocation to budget lines", allocations(), "po-alloc-card"),
             rx.hstack(
