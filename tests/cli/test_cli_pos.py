@@ -11,32 +11,10 @@ from pathlib import Path
 
 import openpyxl
 
+from tests.cli.test_cli_budget import ERROR_FIELDS, JSON_FIELDS
 from tests.domain.workbooks import write_workbook
 
-JSON_FIELDS = [
-    "status",
-    "fiscal_year",
-    "rows_total",
-    "rows_accepted",
-    "rows_rejected",
-    "rows_skipped",
-    "lines_created",
-    "lines_updated",
-    "lines_unchanged",
-    "masters_created",
-    "sheet",
-    "header_row",
-    "ignored_columns",
-    "ignored_sheets",
-    "errors",
-    "warnings",
-    # the PO import's own, after the common ones
-    "fiscal_years",
-    "pos_created",
-    "pos_updated",
-    "pos_unchanged",
-]
-ERROR_FIELDS = {"sheet", "cell", "row", "column", "value", "message"}
+POS_JSON_FIELDS = [*JSON_FIELDS, "fiscal_years", "pos_created", "pos_updated", "pos_unchanged"]  # its own after
 HEADER = ["PO Number", "PO Date", "Vendor", "Entity", "Currency", "PO Value", "UID", "Allocated Amount", "Status"]
 
 
@@ -68,7 +46,7 @@ def test_import_pos_json_contract_and_exit_codes(run_cli, tmp_path: Path) -> Non
     dry = run_cli("import", "pos", str(src), "--dry-run", "--json")
     assert dry.returncode == 1, dry.stderr  # an error and no --skip-invalid: rejected
     payload = json.loads(dry.stdout)  # stdout holds exactly one JSON object
-    assert list(payload) == JSON_FIELDS
+    assert list(payload) == POS_JSON_FIELDS
     assert (payload["status"], payload["fiscal_year"], payload["fiscal_years"]) == ("rejected", "FY64", ["FY64"])
     assert (payload["rows_total"], payload["rows_accepted"], payload["rows_rejected"]) == (4, 3, 1)
     (error,) = payload["errors"]

@@ -11,7 +11,6 @@ import pytest
 from sqlmodel import Session, col, select
 
 from opex_app.auth.permissions import PermissionDenied, Principal, cli_principal
-from opex_app.domain.budget_fields import MONTH_FIELDS
 from opex_app.domain.fiscal import FiscalYear
 from opex_app.models import (
     Actual,
@@ -27,8 +26,9 @@ from opex_app.services.budget_lines import add_note, get_line_detail, list_lines
 from opex_app.services.budget_query import BudgetFilter
 from opex_app.services.errors import Conflict, NotFound, ServiceError
 from opex_app.services.fiscal_years import ensure_fiscal_year
-from opex_app.services.masters import create_missing, name_index
+from opex_app.services.masters import create_missing
 from tests.conftest import make_principal
+from tests.services.lines import add_line
 
 FY = FiscalYear(2041)  # far from the FYs other tests (and the e2e seeds) use
 FY_NAME = FY.name  # FY41
@@ -41,20 +41,7 @@ class Seed:
     lines: dict[str, BudgetLine]
 
 
-def _line(session: Session, fy: FiscalYearRow, uid: str, months: dict[int, str], **attrs: object) -> BudgetLine:
-    ids = {kind: name_index(session, kind) for kind in ("tower", "budget_head", "cost_centre", "vendor", "entity")}
-    line = BudgetLine(fiscal_year_id=fy.id, uid=uid, created_by="seed", currency_code="INR")
-    for kind in ("tower", "budget_head", "cost_centre", "vendor", "entity"):
-        name = attrs.pop(kind, None)
-        if name:
-            setattr(line, f"{kind}_id", ids[kind][str(name).casefold()])
-    for key, value in attrs.items():
-        setattr(line, key, value)
-    for month, amount in months.items():
-        setattr(line, MONTH_FIELDS[month - 1], D(amount))
-    session.add(line)
-    session.flush()
-    return line
+_line = add_line
 
 
 @pytest.fixture()

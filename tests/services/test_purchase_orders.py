@@ -14,7 +14,6 @@ from sqlalchemy import text
 from sqlmodel import Session, col, func, select
 
 from opex_app.auth.permissions import PermissionDenied, Principal, cli_principal
-from opex_app.domain.budget_fields import MONTH_FIELDS
 from opex_app.domain.fiscal import FiscalYear
 from opex_app.models import Actual, AuditEvent, BudgetLine, FiscalYearRow, PoLine, PoStatus, PurchaseOrder
 from opex_app.services.errors import Conflict, NotFound, ServiceError
@@ -43,6 +42,7 @@ from opex_app.services.purchase_orders import (
     update_po,
 )
 from tests.conftest import make_principal
+from tests.services.lines import add_line
 
 FY = FiscalYear(2045)  # FY45 = Apr 2044 - Mar 2045, far from the FYs other tests use
 PO_DATE = date(2044, 6, 15)
@@ -58,19 +58,7 @@ class Seed:
     analyst2: Principal
 
 
-def _line(session: Session, fy: FiscalYearRow, uid: str, months: dict[int, str], **attrs: Any) -> BudgetLine:
-    line = BudgetLine(fiscal_year_id=fy.id, uid=uid, created_by="seed", currency_code=attrs.pop("currency", "INR"))
-    for kind in ("tower", "vendor"):
-        name = attrs.pop(kind, None)
-        if name:
-            setattr(line, f"{kind}_id", name_index(session, kind)[name.casefold()])
-    for key, value in attrs.items():
-        setattr(line, key, value)
-    for month, amount in months.items():
-        setattr(line, MONTH_FIELDS[month - 1], D(amount))
-    session.add(line)
-    session.flush()
-    return line
+_line = add_line
 
 
 @pytest.fixture()
