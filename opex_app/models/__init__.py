@@ -1,6 +1,7 @@
 """SQLModel tables. Importing this package registers every table on SQLModel.metadata."""
 
 from opex_app.models.actuals import Actual
+from opex_app.models.analytics import DATA_VERSION_CHANNEL, ApiToken, AppSetting, DataVersion, VarianceComment
 from opex_app.models.audit import AuditEvent, ImportBatch
 from opex_app.models.auth import AppUser, LoginAttempt, Role, UserRole, UserSession
 from opex_app.models.budget import BudgetLine, BudgetNote
@@ -20,8 +21,11 @@ from opex_app.models.org import (
 from opex_app.models.po import PoLine, PoStatus, PurchaseOrder
 
 __all__ = [
+    "DATA_VERSION_CHANNEL",
     "MASTER_MODELS",
     "Actual",
+    "ApiToken",
+    "AppSetting",
     "AppUser",
     "AuditEvent",
     "BudgetHead",
@@ -29,6 +33,7 @@ __all__ = [
     "BudgetNote",
     "CostCentre",
     "Currency",
+    "DataVersion",
     "Entity",
     "FiscalYearRow",
     "FxRate",
@@ -43,5 +48,6 @@ __all__ = [
     "Tower",
     "UserRole",
     "UserSession",
+    "VarianceComment",
     "Vendor",
 ]

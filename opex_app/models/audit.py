@@ -17,6 +17,7 @@ class AuditEvent(SQLModel, table=True):
     __table_args__ = (
         Index("ix_audit_event_entity", "entity", "entity_id"),
         Index("ix_audit_event_at", "at"),
+        Index("ix_audit_event_entity_id_at", "entity", "entity_id", "at"),  # a line's changes after an as-of date
     )
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))

@@ -18,6 +18,8 @@ class AppUser(SQLModel, table=True):
     full_name: str = Field(default="", max_length=200)
     password_hash: str = Field(max_length=255)
     is_active: bool = Field(default=True)
+    # how amounts are grouped for this user: 'indian' (1,23,45,678 and lakh/crore) or 'western' (12,345,678)
+    number_format: str = Field(default="indian", max_length=10, sa_column_kwargs={"server_default": "indian"})
     created_at: datetime = created_at_field()
     last_login_at: datetime | None = timestamp_field()
 

@@ -329,10 +329,10 @@ def figures_by(session: Session, principal: Principal, *, fiscal_year_id: int, b
 _FY_MONTHS_WITH_LABELS = f"""
 SELECT m.line_id AS budget_line_id, m.fiscal_month, CAST(m.budget_base AS numeric(18, 2)) AS budget_base,
        CAST(m.committed AS numeric(18, 2)) AS committed, CAST(m.actual AS numeric(18, 2)) AS actual, bl.uid,
-       {", ".join(f"{d}.name AS {d}" for d in DIMENSIONS if d != "entity")}
+       {", ".join(f"{d}.name AS {d}" for d in DIMENSIONS)}
 FROM ({_MONTHS_SQL.format(scope=_BY_FY)}) m
 JOIN budget_line bl ON bl.id = m.line_id
-{" ".join(f"LEFT JOIN {DIMENSIONS[d]} {d} ON {d}.id = bl.{d}_id" for d in DIMENSIONS if d != "entity")}
+{" ".join(f"LEFT JOIN {DIMENSIONS[d]} {d} ON {d}.id = bl.{d}_id" for d in DIMENSIONS)}
 ORDER BY m.line_id, m.fiscal_month
 """
 
@@ -341,7 +341,7 @@ def fiscal_year_month_rows(session: Session, *, fiscal_year_id: int) -> list[tup
     """Every line of one FY × fiscal months 1..12 in one query, set-based (no permission check: for services).
 
     Columns: budget_line_id, fiscal_month, budget_base (None without a budget rate), committed, actual, uid,
-    tower, budget_head, cost_centre, vendor (names, None when the line has none). The same rules as
+    tower, budget_head, cost_centre, vendor, entity (names, None when the line has none). The same rules as
     `month_figures`: it is the same SQL, scoped to the FY instead of a list of lines.
     """
     rows = session.execute(text(_FY_MONTHS_WITH_LABELS), _params(fiscal_year_id=fiscal_year_id))

@@ -60,6 +60,7 @@ def line(
                 "budget_head": "Licences",
                 "cost_centre": "CC1",
                 "vendor": vendor,
+                "entity": "India Pvt Ltd",
             }
         )
     return rows

@@ -30,6 +30,7 @@ def _line(line_id: int, *, budget: str, tower: str, vendor: str | None, committe
             "budget_head": "Licences",
             "cost_centre": "CC1",
             "vendor": vendor,
+            "entity": "India Pvt Ltd",
         }
         for m in range(1, 13)
     ]

@@ -4,6 +4,7 @@ Plain Polars frames in, Decimal(18,2) money out; no database, no Reflex. The ser
 model into FIGURES_SCHEMA and call these functions; the page, the export and the API show their result.
 """
 
+from opex_app.domain.analytics.filters import FILTER_DIMENSIONS, FILTER_LABELS, Filters
 from opex_app.domain.analytics.outturn import outturn_by_line
 from opex_app.domain.analytics.periods import FY, YTD, Period, as_of_month, parse_period
 from opex_app.domain.analytics.schema import FIGURES_SCHEMA, MONEY, FiguresSchemaError, validate_figures
@@ -18,12 +19,15 @@ from opex_app.domain.analytics.variance import (
 
 __all__ = [
     "FIGURES_SCHEMA",
+    "FILTER_DIMENSIONS",
+    "FILTER_LABELS",
     "FY",
     "LEVELS",
     "MONEY",
     "REPORT_COLUMNS",
     "YTD",
     "FiguresSchemaError",
+    "Filters",
     "Level",
     "Period",
     "as_of_month",

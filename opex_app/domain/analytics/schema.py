@@ -12,7 +12,7 @@ import polars as pl
 
 MONEY = pl.Decimal(18, 2)
 MONEY_COLUMNS = ("budget_base", "committed", "actual")
-DIMENSION_COLUMNS = ("uid", "tower", "budget_head", "cost_centre", "vendor")
+DIMENSION_COLUMNS = ("uid", "tower", "budget_head", "cost_centre", "vendor", "entity")
 
 _COLUMNS: dict[str, pl.DataType] = {
     "budget_line_id": pl.Int64(),
@@ -25,6 +25,7 @@ _COLUMNS: dict[str, pl.DataType] = {
     "budget_head": pl.String(),
     "cost_centre": pl.String(),
     "vendor": pl.String(),
+    "entity": pl.String(),
 }
 FIGURES_SCHEMA = pl.Schema(_COLUMNS)
 
