@@ -57,6 +57,7 @@ class Principal:
     display_name: str = ""
     roles: frozenset[RoleName] = field(default_factory=frozenset)
     trusted: bool = False  # the CLI: an operator on the server, no login
+    number_format: str = "indian"  # how this user reads amounts: 'indian' (lakh/crore) or 'western'
 
     @property
     def permissions(self) -> frozenset[Permission]:

@@ -77,6 +77,7 @@ def _principal(session: Session, user: AppUser) -> Principal:
         user_id=user.id,
         display_name=user.full_name or user.email,
         roles=roles_of(session, user.id),
+        number_format=user.number_format,
     )
 
 

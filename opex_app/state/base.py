@@ -25,6 +25,7 @@ class AppState(rx.State):
     user_name: str = ""
     role_label: str = ""
     permissions: list[str] = []
+    number_format: str = "indian"  # the user's amount grouping: 'indian' (lakh/crore) or 'western'
     approvals_waiting: int = 0  # POs waiting for this approver: the sidebar's badge (0 for non-approvers)
 
     def _principal(self) -> Principal | None:
@@ -45,6 +46,7 @@ class AppState(rx.State):
         self.user_name = principal.display_name
         self.role_label = principal.role_label
         self.permissions = sorted(p.value for p in principal.permissions)
+        self.number_format = principal.number_format
         self.approvals_waiting = 0
         if principal.can(Permission.APPROVE_PO):  # one indexed count per page load
             with read_session() as session:
@@ -53,6 +55,7 @@ class AppState(rx.State):
     def _clear_user(self) -> None:
         self.user_email = self.user_name = self.role_label = ""
         self.permissions = []
+        self.number_format = "indian"
         self.approvals_waiting = 0
 
     @rx.var
