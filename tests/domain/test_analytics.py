@@ -151,6 +151,14 @@ def test_run_rate_is_the_average_actual_of_the_closed_months() -> None:
     assert_frame_equal(outturn_by_line(figures, as_of_month=4), expected)
 
 
+def test_the_readme_example_of_the_outturn() -> None:
+    # README "How the forecast outturn is computed": 100 a month, as of month 4, actuals 90, 120, 150:
+    # run-rate 120 > 100, so months 4..12 expect 120 each: 360 + 9 × 120 = 1440, variance 1200 − 1440 = −240
+    figures = frame(line(1, budget="100", actual={1: "90", 2: "120", 3: "150"}))
+    got = outturn_by_line(figures, as_of_month=4).select("run_rate", "outturn", "outturn_variance")
+    assert_frame_equal(got, money_frame({"run_rate": ["120"], "outturn": ["1440"], "outturn_variance": ["-240"]}))
+
+
 def test_run_rate_rounds_half_away_from_zero_and_is_zero_with_no_closed_month() -> None:
     figures = frame(line(1, budget="10", actual={1: "0.05"}))
     # as of 3: 0.05 / 2 = 0.025 -> 0.03; budget 10 is larger: outturn = 0.05 + 10 × 10 = 100.05
