@@ -42,7 +42,7 @@ REPORT_COLUMNS = (
 )
 
 
-def _member_key(level: Level) -> pl.Expr:
+def member_key(level: Level) -> pl.Expr:
     """The label a line is reported under at `level` (a line by its UID); a null dimension is `(no vendor)`."""
     column = "uid" if level == "line" else level
     return pl.col(column).fill_null(f"(no {column.replace('_', ' ')})")
@@ -61,10 +61,15 @@ def variance() -> pl.Expr:
     return pl.col("budget") - pl.col("actual")
 
 
+def percent(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
+    """numerator ÷ denominator × 100 to two decimals (half away from zero); None when the denominator is 0."""
+    ratio = (numerator.cast(pl.Decimal(38, 6)) * 100 / denominator).round(2, mode="half_away_from_zero")
+    return pl.when(denominator != 0).then(ratio).otherwise(None).cast(PERCENT)
+
+
 def variance_pct() -> pl.Expr:
-    """variance ÷ budget × 100 to two decimals (half away from zero); None when the budget is 0."""
-    ratio = (variance().cast(pl.Decimal(38, 6)) * 100 / pl.col("budget")).round(2, mode="half_away_from_zero")
-    return pl.when(pl.col("budget") != 0).then(ratio).otherwise(None).cast(PERCENT)
+    """variance ÷ budget × 100 (see `percent`)."""
+    return percent(variance(), pl.col("budget"))
 
 
 def outturn_variance() -> pl.Expr:
@@ -101,13 +106,13 @@ def variance_report(
     """
     if level not in LEVELS or (subtotal_by is not None and subtotal_by not in LEVELS):
         raise ValueError(f"level must be one of: {', '.join(LEVELS)}")
-    group = _member_key(subtotal_by) if subtotal_by is not None else pl.lit(None, pl.String)
+    group = member_key(subtotal_by) if subtotal_by is not None else pl.lit(None, pl.String)
     # one pass over the months: a line's period figures and its FY outturn
     lines = (
         validate_figures(figures)
         .group_by("budget_line_id")
         .agg(
-            _member_key(level).first().alias("member"),
+            member_key(level).first().alias("member"),
             group.first().alias("group"),
             period_sum("budget_base", period, as_of_month).alias("budget"),
             period_sum("committed", period, as_of_month).alias("committed"),
