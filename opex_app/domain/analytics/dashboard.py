@@ -14,13 +14,15 @@ totals, the tower bars, the cumulative lines and the heatmap add up to each othe
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Protocol
 
 import polars as pl
 
 from opex_app.domain.analytics.outturn import outturn
-from opex_app.domain.analytics.schema import money, validate_figures
+from opex_app.domain.analytics.schema import MONEY, money, validate_figures
 from opex_app.domain.analytics.variance import available, member_key, percent
 
 TOP_VENDORS = 10
@@ -50,6 +52,19 @@ class DashboardFigures:
     cumulative: pl.DataFrame  # fiscal_month, budget_cum, actual_cum, committed_cum, spent_cum
     top_vendors: pl.DataFrame  # vendor, actual
     tower_month: pl.DataFrame  # tower, fiscal_month, budget, actual, utilisation_pct
+
+
+class MonthRow(Protocol):
+    """One fiscal month of one line, as `services.figures.MonthFigures` gives it (read-only attributes)."""
+
+    @property
+    def fiscal_month(self) -> int: ...
+    @property
+    def budget_base(self) -> Decimal | None: ...
+    @property
+    def committed(self) -> Decimal: ...
+    @property
+    def actual(self) -> Decimal: ...
 
 
 # ---- the passes over the big frame (lazy) -------------------------------------------------------------
@@ -89,7 +104,7 @@ def _kpis(sums: pl.DataFrame, outturn_total: Decimal) -> Kpis:
     totals = sums.select(money(pl.col(c).sum()).alias(c) for c in _SUMMED).with_columns(
         money(available()).alias("available"),
         percent(pl.col("actual"), pl.col("budget")).alias("utilisation_pct"),
-        pl.lit(outturn_total, dtype=pl.Decimal(18, 2)).alias("outturn"),
+        pl.lit(outturn_total, dtype=MONEY).alias("outturn"),
     )
     totals = totals.with_columns(money(pl.col("budget") - pl.col("outturn")).alias("outturn_variance"))
     return Kpis(**totals.row(0, named=True))
@@ -161,6 +176,20 @@ def top_vendors(figures: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
 def tower_month_utilisation(figures: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
     """tower, fiscal_month, budget, actual, utilisation_pct (actual ÷ budget × 100; None when budget is 0)."""
     return _tower_month(_tower_month_sums(validate_figures(figures)).collect())
+
+
+def cumulative_of_months(months: Sequence[MonthRow]) -> pl.DataFrame:
+    """The cumulative_by_month frame of one line's months (the line detail's small chart); null budget is 0."""
+    sums = pl.DataFrame(
+        {
+            "fiscal_month": [m.fiscal_month for m in months],
+            "budget": [m.budget_base for m in months],
+            "committed": [m.committed for m in months],
+            "actual": [m.actual for m in months],
+        },
+        schema={"fiscal_month": pl.Int64, "budget": MONEY, "committed": MONEY, "actual": MONEY},
+    )
+    return _cumulative(sums)
 
 
 def dashboard_figures(figures: pl.DataFrame | pl.LazyFrame, *, as_of_month: int) -> DashboardFigures:
