@@ -44,14 +44,17 @@ def _values(frame: pl.DataFrame, series: Sequence[tuple[str, str]]) -> list[Deci
 
 
 def _money_ticks(values: Iterable[Decimal | None], number_format: NumberFormat) -> dict[str, object]:
-    """About five round tick values spanning 0 and the values, labelled in the short form of the format."""
+    """About five round tick values spanning 0 and the values, labelled in the short form of the format.
+
+    Plotly's own tick formats group by thousands only (and say G for a billion), so the ticks are given.
+    """
     present = [float(v) for v in values if v is not None]
     low, high = min([0.0, *present]), max([0.0, *present])
     if high == low:
         return {}
     raw = (high - low) / 5
     power = 10 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    step = max(1.0, next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw))  # labels show no paise
     ticks = [i * step for i in range(math.floor(low / step), math.ceil(high / step) + 1)]
     labels = [format_short(Decimal(str(t)), number_format) for t in ticks]
     return {"tickmode": "array", "tickvals": ticks, "ticktext": labels}

@@ -126,3 +126,10 @@ def test_line_cumulative_from_month_figures() -> None:
     assert list(fig.data[2].y)[-1] == 40.0
     assert markers(fig) == (["May-26"], ["As of May-26"])
     assert fig.layout.height == 220
+
+
+def test_ticks_are_whole_amounts_even_for_a_tiny_range() -> None:
+    frame = pl.DataFrame({"vendor": ["Acme", "Beta"], "actual": [Decimal("0.30"), Decimal("-0.10")]})
+    fig = vendor_bars(frame.cast({"actual": MONEY}), currency="INR", number_format="western")
+    assert list(fig.layout.xaxis.tickvals) == [-1.0, 0.0, 1.0]
+    assert list(fig.layout.xaxis.ticktext) == ["-1", "0", "1"]
