@@ -43,9 +43,12 @@ class Kpis:
     outturn_variance: Decimal  # budget − outturn
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class DashboardFigures:
-    """Everything the dashboard shows, from one frame: the frames are small (towers × 12 rows at most)."""
+    """Everything the dashboard shows, from one frame: the frames are small (towers × 12 rows at most).
+
+    eq=False: `==` on frames is element-wise, so a generated __eq__ would raise; compare the parts instead.
+    """
 
     kpis: Kpis
     by_tower: pl.DataFrame  # tower, budget, committed, actual, available
