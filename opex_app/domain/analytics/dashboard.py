@@ -21,7 +21,7 @@ from typing import Protocol
 
 import polars as pl
 
-from opex_app.domain.analytics.outturn import outturn
+from opex_app.domain.analytics.outturn import outturn, with_month_outturn
 from opex_app.domain.analytics.schema import MONEY, money, validate_figures
 from opex_app.domain.analytics.variance import available, member_key, percent
 
@@ -84,8 +84,7 @@ def _tower_month_sums(figures: pl.LazyFrame) -> pl.LazyFrame:
 
 def _outturn_total(figures: pl.LazyFrame, as_of_month: int) -> pl.LazyFrame:
     """One row, one column `outturn`: the sum of every line's forecast outturn (`outturn.outturn`)."""
-    per_line = figures.group_by("budget_line_id").agg(outturn(as_of_month).alias("outturn"))
-    return per_line.select(money(pl.col("outturn").sum()).alias("outturn"))
+    return with_month_outturn(figures, as_of_month).select(money(outturn()).alias("outturn"))
 
 
 def _top_vendors(figures: pl.LazyFrame) -> pl.LazyFrame:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from opex_app.domain.analytics.schema import money, validate_figures
+from opex_app.domain.analytics.schema import MONEY, money, validate_figures
 
 _RATE_SCALE = pl.Decimal(38, 6)
 
@@ -40,39 +40,58 @@ def closed(as_of_month: int) -> pl.Expr:
     return pl.col("fiscal_month") < as_of_month
 
 
-def run_rate(as_of_month: int) -> pl.Expr:
-    """Aggregation: the average actual of the closed months, to the cent (0 when none is closed).
+def run_rates(figures: pl.LazyFrame, as_of_month: int) -> pl.LazyFrame:
+    """budget_line_id, run_rate: the average actual of the closed months, to the cent (0 when none is closed).
 
     Divides by the number of closed months, not by the rows found, so a month without a row counts as 0.
     """
     n = closed_months(as_of_month)
     if n == 0:
-        return pl.lit(0, dtype=_RATE_SCALE)
-    total = pl.col("actual").filter(closed(as_of_month)).sum().cast(_RATE_SCALE)
-    return (total / n).round(2, mode="half_away_from_zero")
+        rate = pl.lit(0, dtype=_RATE_SCALE)
+    else:
+        total = pl.col("actual").filter(closed(as_of_month)).sum().cast(_RATE_SCALE)
+        rate = (total / n).round(2, mode="half_away_from_zero")
+    return figures.group_by("budget_line_id").agg(rate.alias("run_rate"))
 
 
-def remaining_expected(as_of_month: int) -> pl.Expr:
-    """Aggregation: Σ over remaining months of max(0, max(budget_base, run_rate) − (committed + actual))."""
-    expected = pl.max_horizontal(pl.col("budget_base").fill_null(0), run_rate(as_of_month))
+def month_outturn(as_of_month: int) -> pl.Expr:
+    """Row-level: one month's share of its line's outturn (needs the line's `run_rate` column).
+
+    actual + committed, plus, in a remaining month, max(0, max(budget_base, run_rate) − (committed + actual)).
+    A line's outturn is the sum over its months, and a group's the sum over its lines' months, so every
+    caller sums this one column with plain (fast) aggregations.
+    """
+    expected = pl.max_horizontal(pl.col("budget_base").fill_null(0), pl.col("run_rate"))
     uncovered = (expected - (pl.col("committed") + pl.col("actual"))).clip(lower_bound=0)
-    return uncovered.filter(~closed(as_of_month)).sum()
+    remaining = pl.when(closed(as_of_month)).then(pl.lit(0, dtype=MONEY)).otherwise(uncovered)
+    return pl.col("actual") + pl.col("committed") + remaining
 
 
-def outturn(as_of_month: int) -> pl.Expr:
-    """Aggregation over one line's months: actual + committed + remaining expected spend."""
-    return pl.col("actual").sum() + pl.col("committed").sum() + remaining_expected(as_of_month)
+def with_month_outturn(figures: pl.LazyFrame, as_of_month: int) -> pl.LazyFrame:
+    """The figures frame plus each line's `run_rate` and each month's `month_outturn` (see `month_outturn`).
+
+    One group-by for the run-rates, joined back: a per-row comparison with a per-line value inside a
+    group-by was about twice as slow on 1.2 million rows.
+    """
+    return figures.join(run_rates(figures, as_of_month), on="budget_line_id", how="left").with_columns(
+        month_outturn(as_of_month).alias("month_outturn")
+    )
+
+
+def outturn() -> pl.Expr:
+    """Aggregation over whole lines of a frame from `with_month_outturn`: their forecast outturn."""
+    return pl.col("month_outturn").sum()
 
 
 def outturn_by_line(figures: pl.DataFrame | pl.LazyFrame, *, as_of_month: int) -> pl.DataFrame:
     """One row per line: budget_line_id, budget (FY), run_rate, outturn, outturn_variance, all Decimal(18,2)."""
     return (
-        validate_figures(figures)
+        with_month_outturn(validate_figures(figures), as_of_month)
         .group_by("budget_line_id")
         .agg(
             money(pl.col("budget_base").sum()).alias("budget"),
-            money(run_rate(as_of_month)).alias("run_rate"),
-            money(outturn(as_of_month)).alias("outturn"),
+            money(pl.col("run_rate").first()).alias("run_rate"),
+            money(outturn()).alias("outturn"),
         )
         .with_columns(money(pl.col("budget") - pl.col("outturn")).alias("outturn_variance"))
         .sort("budget_line_id")

@@ -17,7 +17,7 @@ from typing import Literal
 
 import polars as pl
 
-from opex_app.domain.analytics.outturn import outturn
+from opex_app.domain.analytics.outturn import outturn, with_month_outturn
 from opex_app.domain.analytics.periods import Period
 from opex_app.domain.analytics.schema import MONEY, money, validate_figures
 
@@ -109,7 +109,7 @@ def variance_report(
     group = member_key(subtotal_by) if subtotal_by is not None else pl.lit(None, pl.String)
     # one pass over the months: a line's period figures and its FY outturn
     lines = (
-        validate_figures(figures)
+        with_month_outturn(validate_figures(figures), as_of_month)
         .group_by("budget_line_id")
         .agg(
             member_key(level).first().alias("member"),
@@ -118,7 +118,7 @@ def variance_report(
             period_sum("committed", period, as_of_month).alias("committed"),
             period_sum("actual", period, as_of_month).alias("actual"),
             pl.col("budget_base").sum().alias("fy_budget"),
-            outturn(as_of_month).alias("outturn"),
+            outturn().alias("outturn"),
         )
     )
     members = lines.group_by("group", "member").agg(_sums()).with_columns(*derived()).collect()
