@@ -13,7 +13,8 @@ config = rx.Config(
     db_url=_settings.database_url,
     redis_url=_settings.redis_url,
     state_manager_mode="redis" if _settings.redis_url else "disk",
-    frontend_port=_settings.app_port,
+    # No frontend_port: `reflex run --env prod` serves both on backend_port anyway, and `--backend-only`
+    # (deploy/) refuses to start when a frontend port is configured.
     backend_port=_settings.app_port,
     api_url=_settings.api_url or f"http://localhost:{_settings.app_port}",
     deploy_url=_settings.api_url or f"http://localhost:{_settings.app_port}",

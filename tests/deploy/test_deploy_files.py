@@ -111,6 +111,14 @@ def test_dockerfile_builds_a_non_root_backend_and_never_migrates_on_start() -> N
     assert "upgrade" not in " ".join(cmd), "migrations are a one-off command, not part of the container start"
     assert docker.env("app")["OPEX_PORT"] == docker.last("app", "EXPOSE")
     assert docker.env("app")["OPEX_ENV"] == "prod"
+    assert "chown opex:opex /app/.web" in " ".join(rest for word, rest in docker.stages["app"] if word == "RUN")
+
+
+def test_rxconfig_lets_the_backend_start_alone() -> None:
+    """`reflex run --backend-only` exits with "Cannot specify --frontend-port" when rxconfig sets one."""
+    from rxconfig import config
+
+    assert config.frontend_port is None
 
 
 def test_compose_sets_every_variable_and_runs_the_dockerfile_images() -> None:
