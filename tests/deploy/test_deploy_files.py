@@ -234,18 +234,26 @@ def test_k8s_app_deployment() -> None:
     assert hpa["spec"]["scaleTargetRef"]["name"] == "opex-app" and hpa["spec"]["minReplicas"] >= 2
 
 
+def k8s_pod_spec(doc: dict[str, Any]) -> dict[str, Any] | None:
+    """The pod spec of a Deployment, Job or CronJob; None for other kinds."""
+    spec = doc.get("spec", {})
+    if doc["kind"] == "CronJob":
+        spec = spec["jobTemplate"]["spec"]
+    return spec["template"]["spec"] if "template" in spec else None
+
+
 def test_k8s_images_are_the_dockerfile_targets() -> None:
     docker = dockerfile()
     version = re.search(r"OPEX_VERSION:-([\w.]+)", (DEPLOY / "docker-compose.yml").read_text())
     assert version is not None
+    targets = set()
     for doc in k8s_docs():
-        pod = doc.get("spec", {}).get("template", {}).get("spec") or doc.get("spec", {}).get("jobTemplate", {})
-        if "spec" in pod and "template" in pod["spec"]:
-            pod = pod["spec"]["template"]["spec"]
-        for container in pod.get("containers", []) if isinstance(pod, dict) else []:
+        for container in (k8s_pod_spec(doc) or {}).get("containers", []):
             image = re.fullmatch(r"[\w.-]+/opex-manager/(\w+):([\w.]+)", container["image"])
             assert image is not None, container["image"]
             assert image.group(1) in docker.stages and image.group(2) == version.group(1)
+            targets.add(image.group(1))
+    assert targets == {"app", "web", "backup"}
 
 
 def test_k8s_jobs_migrate_and_back_up() -> None:
