@@ -1,12 +1,13 @@
 """Analytics use cases: the figures model read into a Polars frame, and the reports computed from it.
 
-The frame comes from `figures.fiscal_year_month_rows` (one set-based query, the figures model's own SQL), in
-`domain.analytics.FIGURES_SCHEMA`; every report (page, export, API) is a pure function of that frame.
+The frame comes from `figures.fiscal_year_frame` (one set-based query, the figures model's own SQL, read
+through COPY), in `domain.analytics.FIGURES_SCHEMA`; every report (page, export, API) is a pure function of
+that frame.
 
-As-of date: it picks the as-of month (closed months before it, remaining from it on: YTD and the forecast
-outturn depend on it). Actuals, POs and changes dated after it are NOT yet left out: the figures model has
-no date cut-off, and leaving out only the actuals would drop money that a PO's open amount no longer holds
-(an invoice after the as-of date still reduces its PO's commitment). Left for the as-of work of issue 8.
+As-of date: the frame is read as of it (services/figures: actuals invoiced after it, POs approved after it
+or still open then, lines created after it and month amounts edited after it are as they stood on it), and
+it picks the as-of month (closed months before it, remaining from it on: YTD and the forecast outturn
+depend on it).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from sqlmodel import Session, select
 
 from opex_app.auth.permissions import Permission, Principal, require
 from opex_app.domain import analytics
-from opex_app.domain.analytics import FIGURES_SCHEMA, Level, Period
+from opex_app.domain.analytics import Level, Period
+from opex_app.domain.analytics.filters import Filters
 from opex_app.domain.export.variance_workbook import write_variance_workbook
 from opex_app.domain.fiscal import FiscalYear
 from opex_app.models import FiscalYearRow
@@ -37,11 +39,19 @@ def fiscal_year_id(session: Session, fy: FiscalYear) -> int:
     return found
 
 
-def figures_frame(session: Session, principal: Principal, *, fy: FiscalYear) -> pl.DataFrame:
-    """Every line of `fy` × fiscal months 1..12 with its labels, shaped as FIGURES_SCHEMA."""
+def figures_frame(
+    session: Session,
+    principal: Principal,
+    *,
+    fy: FiscalYear,
+    as_of: date | None = None,
+    filters: Filters | None = None,
+) -> pl.DataFrame:
+    """Every line of `fy` matching `filters` × fiscal months 1..12 with its labels, shaped as FIGURES_SCHEMA,
+    as the figures stood on `as_of` (None: as they stand now). The filters are applied in the database, so a
+    one-tower dashboard reads only that tower's lines."""
     require(principal, Permission.VIEW_DASHBOARDS)
-    rows = figures.fiscal_year_month_rows(session, fiscal_year_id=fiscal_year_id(session, fy))
-    return pl.DataFrame(rows, schema=FIGURES_SCHEMA, orient="row")
+    return figures.fiscal_year_frame(session, fiscal_year_id=fiscal_year_id(session, fy), as_of=as_of, filters=filters)
 
 
 def variance_report(

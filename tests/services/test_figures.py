@@ -108,7 +108,9 @@ class Builder:
         po_line_id: int | None = None,
         currency: str = "INR",
         rate: str = "1",
+        invoice_date: date | None = None,
     ) -> None:
+        """An invoice booked in `fiscal_month`, dated `invoice_date` (default: the 15th of that month)."""
         self.invoices += 1
         year, month = FY.calendar_month(fiscal_month)
         self.session.add(
@@ -117,7 +119,7 @@ class Builder:
                 budget_line_id=line_id,
                 po_line_id=po_line_id,
                 invoice_number=f"{self.tag}-INV-{self.invoices}",
-                invoice_date=date(year, month, 15),
+                invoice_date=invoice_date or date(year, month, 15),
                 fiscal_month=fiscal_month,
                 currency_code=currency,
                 amount=D(amount),
