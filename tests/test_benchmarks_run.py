@@ -33,6 +33,11 @@ ROOT = Path(__file__).resolve().parents[1]
             ["--lines", "300", "--pos", "60", "--actuals", "3000"],
             ["300 lines, 60 POs, 150 PO lines, 3,000 actuals", "line detail figures", "grid page figures"],
         ),
+        (
+            "bench_dashboard.py",
+            ["--lines", "300", "--pos", "60", "--actuals", "3000"],
+            ["300 lines, 60 POs, 3,000 actuals", "figures_frame, whole FY (3,600 rows)", "KPIs Bench Tower 3", "ratio"],
+        ),
     ],
 )
 def test_benchmark_script_runs(

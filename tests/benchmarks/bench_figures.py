@@ -124,7 +124,8 @@ def _frames(lines: int, pos: int, actuals: int, fy_id: int, towers: list[int], v
     return {"budget_line": budget, "purchase_order": po, "po_line": po_line, "actual": actual}
 
 
-def _load(lines: int, pos: int, actuals: int) -> float:
+def load_generated(lines: int, pos: int, actuals: int) -> float:
+    """Generate and COPY the benchmark data into the current database (FY27, towers, vendors); seconds taken."""
     from sqlalchemy import text
 
     from opex_app.auth.permissions import cli_principal
@@ -191,7 +192,7 @@ def main(lines: int, pos: int, actuals: int) -> None:
         from opex_app.services.budget_query import BudgetFilter
         from opex_app.services.overview import figures_by_tower
 
-        load = _load(lines, pos, actuals)
+        load = load_generated(lines, pos, actuals)
         principal = cli_principal()
         with read_session() as session:
             counts = session.execute(

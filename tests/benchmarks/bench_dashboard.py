@@ -1,0 +1,134 @@
+"""The dashboard and the variance export at size: with 100,000 budget lines, 20,000 POs (about 50,000 PO
+lines) and 1,000,000 actuals stored, how long the figures frame of one FY takes to read (whole FY, and one
+tower), the dashboard's figures computed from it, and the variance report exported at line level.
+Targets (issue 8): every dashboard figure for one FY and one filter under 300 ms from the database; the
+line-level variance export of 100,000 lines under 10 s.
+
+    .venv/bin/python tests/benchmarks/bench_dashboard.py [--lines N] [--pos N] [--actuals N]
+
+Loads bench_figures' generated data with COPY into a fresh database, then VACUUM ANALYZE (the tables at
+rest, as autovacuum leaves them). Prints the best of OPEX_BENCH_REPEAT (default 5) runs of each read beside
+the baseline measured in the same run: the row-by-row read (`figures.fiscal_year_month_rows`, the same SQL
+at the month grain, each row a Python tuple of Decimals, into a frame), which `figures_frame` replaced. The
+baseline's whole-FY read is slow: it runs once. Both reads must give the same frame (checked).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+import polars as pl
+import psycopg
+from polars.testing import assert_frame_equal
+
+from tests.benchmarks._common import machine, repeat_count, scratch_database, timed, use_database
+from tests.benchmarks.bench_figures import FY_END, TOWERS, load_generated
+
+AS_OF = date(2026, 11, 30)  # fiscal month 8 of FY27: Apr..Oct closed
+
+
+def _vacuum(url: str) -> None:
+    plain = url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+
+
+def _ms(seconds: float | None) -> str:
+    return f"{'':>10}" if seconds is None else f"{seconds * 1000:8.1f} ms"
+
+
+def _row(label: str, baseline: float | None, seconds: float, target: str = "") -> str:
+    ratio = f"x{baseline / seconds:6.1f}" if baseline else " " * 7
+    return f"    {label:<58}{_ms(baseline)}  {_ms(seconds)}  {ratio}   {target}".rstrip()
+
+
+def _sums(frame: pl.DataFrame) -> str:
+    total = frame.select(pl.col("budget_base", "committed", "actual").sum()).row(0)
+    return f"budget {total[0]:,}  committed {total[1]:,}  actual {total[2]:,}"
+
+
+def main(lines: int, pos: int, actuals: int) -> None:
+    repeat = repeat_count(5)
+    with scratch_database() as url:
+        use_database(url)
+        from opex_app.auth.permissions import cli_principal
+        from opex_app.db import read_session
+        from opex_app.domain.analytics import FIGURES_SCHEMA, Filters, Period, as_of_month, dashboard_figures
+        from opex_app.domain.fiscal import FiscalYear
+        from opex_app.services import figures
+        from opex_app.services.analytics import export_variance, figures_frame, fiscal_year_id
+
+        load = load_generated(lines, pos, actuals)
+        _vacuum(url)
+        principal, fy, tower = cli_principal(), FiscalYear(FY_END), Filters(tower=TOWERS[2])
+        month = as_of_month(fy, AS_OF)
+        out = Path(tempfile.mkdtemp(prefix="opex-bench-dashboard-")) / "variance.xlsx"
+        with read_session() as session:
+            fy_id = fiscal_year_id(session, fy)
+
+            def baseline(filters: Filters | None) -> pl.DataFrame:
+                rows = figures.fiscal_year_month_rows(session, fiscal_year_id=fy_id, filters=filters)
+                return pl.DataFrame(rows, schema=FIGURES_SCHEMA, orient="row")
+
+            def read(filters: Filters | None = None, as_of: date | None = None) -> pl.DataFrame:
+                return figures_frame(session, principal, fy=fy, as_of=as_of, filters=filters)
+
+            t_base_all, base_all = timed(lambda: baseline(None), 1)
+            t_base_tower, base_tower = timed(lambda: baseline(tower), min(repeat, 2))
+            t_all, frame = timed(read, repeat)
+            t_tower, tower_frame = timed(lambda: read(tower), repeat)
+            t_as_of, as_of_frame = timed(lambda: read(None, AS_OF), repeat)
+            assert_frame_equal(frame, base_all)
+            assert_frame_equal(tower_frame, base_tower)
+            t_dash_all, dash = timed(lambda: dashboard_figures(frame, as_of_month=month), repeat)
+            t_dash_tower, dash_tower = timed(lambda: dashboard_figures(tower_frame, as_of_month=month), repeat)
+            # as the page does: the frame as of the date, and the figures of its as-of month
+            t_whole_all, _ = timed(lambda: dashboard_figures(read(None, AS_OF), as_of_month=month), repeat)
+            t_whole_tower, _ = timed(lambda: dashboard_figures(read(tower, AS_OF), as_of_month=month), repeat)
+            t_export, exported = timed(
+                lambda: export_variance(
+                    session, principal, out, fy=fy, levels=["line"], period=Period("fy"), as_of=AS_OF
+                ),
+                min(repeat, 2),
+            )
+        size = out.stat().st_size
+        out.unlink()
+
+        print(f"dashboard and variance export, {machine()}")
+        print(f"  stored: {lines:,} lines, {pos:,} POs, {actuals:,} actuals (generated and loaded in {load:.1f} s)")
+        print(f"  best of {repeat}{' (baseline whole FY: 1 run)' if repeat > 1 else ''}:")
+        print(f"    {'':<58}{'baseline':>11}  {'now':>11}  {'ratio':>7}")
+        print(_row(f"figures_frame, whole FY ({frame.height:,} rows)", t_base_all, t_all))
+        print(_row(f"figures_frame, one tower ({tower_frame.height:,} rows)", t_base_tower, t_tower))
+        print(_row(f"figures_frame, whole FY as of {AS_OF}", None, t_as_of))
+        print(_row("dashboard_figures on the frame, whole FY", None, t_dash_all))
+        print(_row("dashboard_figures on the frame, one tower", None, t_dash_tower))
+        print(_row("dashboard from the database (read as of + figures), whole FY", None, t_whole_all, "< 300 ms"))
+        print(_row("dashboard from the database (read as of + figures), one tower", None, t_whole_tower, "< 300 ms"))
+        print(_row(f"export variance, line level ({exported.rows:,} rows)", None, t_export, "target < 10 s"))
+        print(f"  whole FY:  {_sums(frame)}")
+        print(f"  as of {AS_OF}:  {_sums(as_of_frame)}")
+        print(f"  {TOWERS[2]}:  {_sums(tower_frame)}")
+        for label, figures_ in (("whole FY", dash), (TOWERS[2], dash_tower)):
+            k = figures_.kpis
+            print(
+                f"  KPIs {label} (as-of month {month}): budget {k.budget:,}, committed {k.committed:,},"
+                f" actual {k.actual:,}, available {k.available:,}, utilisation {k.utilisation_pct}%,"
+                f" outturn {k.outturn:,}, outturn variance {k.outturn_variance:,}"
+            )
+        print(f"  variance workbook: {size / 1e6:.1f} MB")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--lines", type=int, default=100_000)
+    parser.add_argument("--pos", type=int, default=20_000)
+    parser.add_argument("--actuals", type=int, default=1_000_000)
+    args = parser.parse_args()
+    main(args.lines, args.pos, args.actuals)
