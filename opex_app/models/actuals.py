@@ -19,13 +19,25 @@ class Actual(SQLModel, table=True):
     __tablename__ = "actual"
     __table_args__ = (
         Index("ix_actual_fy_month", "fiscal_year_id", "fiscal_month"),
+        # the figures model reads actuals index-only, by budget line and by PO line (migration 0007)
+        Index(
+            "ix_actual_line_month",
+            "budget_line_id",
+            "fiscal_month",
+            postgresql_include=["amount_base", "invoice_date"],
+        ),
+        Index(
+            "ix_actual_po_line",
+            "po_line_id",
+            postgresql_include=["currency_code", "amount", "amount_base", "invoice_date"],
+        ),
         # an invoice is identified by (vendor, invoice number); ledgers without a vendor count as vendor 0
         Index("uq_actual_vendor_invoice", text("COALESCE(vendor_id, 0)"), "invoice_number", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     fiscal_year_id: int
-    budget_line_id: int | None = Field(default=None, index=True)
+    budget_line_id: int | None = None
     purchase_order_id: int | None = Field(default=None, index=True)
     vendor_id: int | None = Field(default=None, index=True)
     invoice_number: str = Field(max_length=100)
@@ -36,7 +48,7 @@ class Actual(SQLModel, table=True):
     amount_base: Decimal = money_field()
     description: str | None = Field(default=None, sa_column=Column(Text))
     import_batch_id: int | None = Field(default=None)
-    po_line_id: int | None = Field(default=None, index=True)
+    po_line_id: int | None = None
     uid_ref: str | None = Field(default=None, max_length=100)  # the UID as typed (kept while unlinked)
     po_ref: str | None = Field(default=None, max_length=100)  # the PO number as typed
     fx_rate: Decimal | None = Field(default=None, sa_column=Column(RATE, nullable=True))  # at the invoice date

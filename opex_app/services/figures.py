@@ -63,7 +63,7 @@ from sqlmodel import Session
 
 from opex_app.auth.permissions import Permission, Principal, require
 from opex_app.domain.analytics.filters import Filters
-from opex_app.domain.analytics.schema import FIGURES_SCHEMA, MONEY, MONEY_COLUMNS
+from opex_app.domain.analytics.schema import FIGURES_SCHEMA, MONEY
 from opex_app.models import PoStatus
 from opex_app.models._types import ZERO
 from opex_app.services.copying import copy_out
@@ -471,16 +471,28 @@ def fiscal_year_frame(
     query = text(_CTES.format(scope=scope) + _COMMITTED_BY_MONTH + _LINE_MONTH_COLUMNS)
     compiled = query.bindparams(**_params(as_of, **params)).compile(dialect=session.connection().dialect)
     wide = copy_out(session, str(compiled), _WIDE_SCHEMA, compiled.params)
-    money = [
-        pl.concat_list([pl.col(f"{kind}{m:02d}") for m in MONTHS]).alias(name)
-        for kind, name in (("b", "budget_base"), ("c", "committed"), ("a", "actual"))
-    ]
+    return _line_months(wide.sort("budget_line_id"))
+
+
+def _line_months(wide: pl.DataFrame) -> pl.DataFrame:
+    """Each line's row as its twelve month rows, in line then month order (FIGURES_SCHEMA).
+
+    Row r of the result is month r % 12 + 1 of line r // 12: the labels are gathered, and each figure's
+    twelve month columns are stacked (month-major, cheap) and gathered into that order. (A list column
+    exploded does the same but builds 1.2 M small lists: several times slower.)
+    """
+    r = pl.int_range(0, wide.height * 12, dtype=pl.Int64)
+    line, month = r // 12, r % 12
+    stacked = pl.DataFrame(
+        {
+            name: pl.concat([wide.get_column(f"{kind}{m:02d}") for m in MONTHS])
+            for kind, name in (("b", "budget_base"), ("c", "committed"), ("a", "actual"))
+        }
+    )
+    money = stacked.select(pl.all().gather(month * wide.height + line))
+    labels = wide.select(pl.col(*_LABELS).gather(line), (month + 1).alias("fiscal_month"))
     return (
-        wide.lazy()
-        .sort("budget_line_id")
-        .with_columns(pl.col(f"{kind}{m:02d}" for kind in "ca" for m in MONTHS).fill_null(ZERO).cast(MONEY))
-        .select(*_LABELS, pl.lit(list(MONTHS), dtype=pl.List(pl.Int64)).alias("fiscal_month"), *money)
-        .explode("fiscal_month", *MONEY_COLUMNS)
+        pl.concat([labels, money], how="horizontal")
+        .with_columns(pl.col("committed", "actual").fill_null(ZERO).cast(MONEY))
         .select(FIGURES_SCHEMA.names())
-        .collect()
     )
