@@ -111,7 +111,7 @@ class VersionWatcher:
         self._thread: threading.Thread | None = None
         self._conn: psycopg.Connection | None = None
         self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Future[int]]] = set()
-        self._callbacks: list[Callable[[int], None]] = []
+        self._callbacks: list[Callable[[int], object]] = []
 
     @property
     def version(self) -> int:
@@ -138,7 +138,7 @@ class VersionWatcher:
             thread.join(timeout)
         self._thread = None
 
-    def subscribe(self, callback: Callable[[int], None]) -> Callable[[], None]:
+    def subscribe(self, callback: Callable[[int], object]) -> Callable[[], None]:
         """Call `callback(version)` on the watcher thread at every change; returns the unsubscribe function."""
         self.start()
         with self._lock:

@@ -3,13 +3,14 @@ snapshots and so must see committed data: the rolled-back `session` fixture's wr
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pytest
 
 from opex_app.db import reset_engine
 from opex_app.services import cache
-from opex_app.services.data_version import stop_watcher
+from opex_app.services.data_version import VersionWatcher, stop_watcher
 from opex_app.settings import get_settings
 
 
@@ -34,3 +35,18 @@ def app_on(url: str, monkeypatch: pytest.MonkeyPatch, *, redis_url: str | None =
         yield url
     finally:
         _forget()
+
+
+def reaches(follower: VersionWatcher, target: int, timeout: float = 10.0) -> bool:
+    """Wait (on the watcher's own callback, not by polling) until it has seen version `target`."""
+    seen = threading.Event()
+
+    def check(version: int) -> None:
+        if version >= target:
+            seen.set()
+
+    unsubscribe = follower.subscribe(check)
+    try:
+        return follower.version >= target or seen.wait(timeout)
+    finally:
+        unsubscribe()

@@ -5,7 +5,6 @@ in-process LRU and with Redis (db 5 of the test server, under a prefix of this t
 from __future__ import annotations
 
 import os
-import threading
 import uuid
 from collections.abc import Iterator
 
@@ -20,7 +19,7 @@ from opex_app.models import Tower
 from opex_app.services import cache
 from opex_app.services.cache import MemoryBackend, RedisBackend, get_or_compute
 from opex_app.services.data_version import watcher
-from tests.services.live_db import app_on
+from tests.services.live_db import app_on, reaches
 
 REDIS_URL = os.environ.get("OPEX_TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
 NS = "test"
@@ -129,10 +128,7 @@ def test_a_lagging_replica_is_read_from_the_primary_instead(live: str, database_
         session.execute(text("UPDATE data_version SET version = version + 1000000 WHERE id = 1"))
         session.add(Tower(name="Ahead", name_key="ahead"))
     target = _current_version()
-    reached = threading.Event()
-    unsubscribe = watcher().subscribe(lambda version: version >= target and reached.set())
-    assert watcher().version >= target or reached.wait(10)
-    unsubscribe()
+    assert reaches(watcher(), target)
 
     assert get_or_compute(NS, ("where",), database, read_url=database_url) == (target, primary)
     # a replica that has caught up (here: the primary itself under another URL) is read

@@ -8,7 +8,6 @@ Tests that commit run on a scratch database, so their commits never reach other 
 from __future__ import annotations
 
 import asyncio
-import threading
 import uuid
 from collections.abc import Iterator
 from datetime import date
@@ -26,6 +25,7 @@ from opex_app.services import data_version
 from opex_app.services.data_version import VersionWatcher, current, versioned_read
 from opex_app.services.fiscal_years import ensure_fiscal_year
 from tests.services.lines import add_line
+from tests.services.live_db import reaches
 
 WAIT = 10.0  # generous: a condition met in milliseconds on a healthy machine
 
@@ -59,23 +59,13 @@ def follower(request: pytest.FixtureRequest, scratch_database_url: str) -> Itera
         found.stop()
 
 
-def _reaches(follower: VersionWatcher, target: int) -> bool:
-    """Wait (on the watcher's own callback, no polling) until it has seen `target`."""
-    seen = threading.Event()
-    unsubscribe = follower.subscribe(lambda version: version >= target and seen.set())
-    try:
-        return follower.version >= target or seen.wait(WAIT)
-    finally:
-        unsubscribe()
-
-
 def test_a_committed_write_in_another_connection_reaches_the_watcher(
     follower: VersionWatcher, scratch_database_url: str
 ) -> None:
     before = follower.version
     with psycopg.connect(_plain(scratch_database_url)) as conn:
         _add_tower(conn)  # committed when the block ends
-    assert _reaches(follower, before + 1)
+    assert reaches(follower, before + 1)
     assert follower.version == before + 1 == _version(scratch_database_url)
 
 
@@ -85,7 +75,7 @@ def test_a_rolled_back_write_does_not_move_the_version(follower: VersionWatcher,
         _add_tower(conn)
         conn.rollback()
         _add_tower(conn)  # a later committed write: once the watcher sees it, it has had every chance to see the first
-    assert _reaches(follower, before + 1)
+    assert reaches(follower, before + 1)
     assert follower.version == before + 1 == _version(scratch_database_url)
 
 
@@ -119,7 +109,7 @@ def test_the_watcher_reconnects_after_its_connection_is_killed(
             (name,),
         )
         _add_tower(admin)  # written while the watcher is disconnected: read when it reconnects
-    assert _reaches(follower, _version(scratch_database_url))
+    assert reaches(follower, _version(scratch_database_url))
     assert follower.reconnects >= 1
 
 
