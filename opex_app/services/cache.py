@@ -70,27 +70,45 @@ class MemoryBackend:
 
 
 class RedisBackend:
-    """Pickled values with a TTL; every Redis failure surfaces as BackendError (short timeouts: never hang)."""
+    """Pickled values with a TTL; every Redis failure surfaces as BackendError (short timeouts: never hang).
 
-    def __init__(self, url: str, *, ttl_seconds: int, prefix: str = KEY_PREFIX) -> None:
+    After a failure Redis is left alone for `retry_seconds`: while it is down or unreachable each request
+    then computes at once instead of first waiting for a connect timeout.
+    """
+
+    def __init__(self, url: str, *, ttl_seconds: int, prefix: str = KEY_PREFIX, retry_seconds: float = 5.0) -> None:
         self.client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self.ttl_seconds = ttl_seconds
         self.prefix = prefix
+        self.retry_seconds = retry_seconds
+        self._down_until = 0.0
 
     def get(self, key: str) -> Any:
+        self._check_up()
         try:
             raw: bytes | None = self.client.get(self.prefix + key)  # type: ignore[assignment]  # the sync client
+        except redis.RedisError as error:
+            raise self._down(error) from error
+        try:
             return _MISSING if raw is None else pickle.loads(raw)  # written by this app only
-        except (redis.RedisError, pickle.UnpicklingError, AttributeError, ImportError) as error:
-            raise BackendError(str(error)) from error  # unreachable, or written by an older release
+        except (pickle.UnpicklingError, AttributeError, ImportError, EOFError) as error:
+            raise BackendError(f"unreadable entry ({error})") from error  # e.g. written by an older release
 
     def set(self, key: str, value: Any) -> None:
+        self._check_up()
+        payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         try:
-            self.client.set(
-                self.prefix + key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), ex=self.ttl_seconds
-            )
+            self.client.set(self.prefix + key, payload, ex=self.ttl_seconds)
         except redis.RedisError as error:
-            raise BackendError(str(error)) from error
+            raise self._down(error) from error
+
+    def _check_up(self) -> None:
+        if time.monotonic() < self._down_until:
+            raise BackendError("Redis failed moments ago; not retried yet")
+
+    def _down(self, error: redis.RedisError) -> BackendError:
+        self._down_until = time.monotonic() + self.retry_seconds
+        return BackendError(str(error))
 
 
 @dataclass
@@ -147,8 +165,8 @@ def get_or_compute(
     `read_url` is where to read first (a replica: the deployment issue passes DATABASE_REPLICA_URL); the primary
     (None) is the fallback when that snapshot is older than what the watcher has seen.
     """
-    known = watcher().version
     if read_url is not None:
+        known = watcher().version  # the primary's version as this worker last saw it
         with versioned_session(url=read_url) as (session, version):
             if version >= known:
                 return version, _lookup_or_compute(namespace, key, compute, session, version)

@@ -17,7 +17,7 @@ from sqlmodel import Session
 from opex_app.db import transaction
 from opex_app.models import Tower
 from opex_app.services import cache
-from opex_app.services.cache import MemoryBackend, RedisBackend, get_or_compute
+from opex_app.services.cache import BackendError, MemoryBackend, RedisBackend, get_or_compute
 from opex_app.services.data_version import watcher
 from tests.services.live_db import app_on, reaches
 
@@ -119,6 +119,10 @@ def test_when_redis_is_down_the_figure_is_computed_and_an_error_counted(
         _, names = get_or_compute(NS, ("towers",), _tower_names)
         assert names == _tower_names_now()
         assert _counts() == (0, 1, 1)  # the failed read; nothing is then written to a store that is down
+        assert get_or_compute(NS, ("towers",), _tower_names)[1] == names  # Redis not retried at once: bypassed
+        assert _counts() == (0, 2, 2)
+        with pytest.raises(BackendError, match="not retried yet"):
+            cache.backend().get("any")
 
 
 def test_a_lagging_replica_is_read_from_the_primary_instead(live: str, database_url: str) -> None:
