@@ -3,7 +3,8 @@
 Each one reads the figures frame and computes its domain function inside one versioned snapshot
 (`cache.get_or_compute`), so the figures returned are exactly those of the version returned, and a second
 request for the same FY, filter and as-of date at the same version is served from the cache. The permission
-is checked before the cache is consulted: a cached figure is never shown to someone who may not see it.
+is checked before the cache is consulted: a cached figure is never shown to someone who may not see it. The
+key holds no user: whoever may view dashboards sees the same figures (there is no row-level access).
 
 `to_json` is the read API's shape of a dashboard: money as exact decimal strings ("1234.50", never floats,
 so Power Query receives the same digits the page shows), percentages likewise or null when the budget is 0.

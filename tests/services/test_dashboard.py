@@ -22,11 +22,12 @@ from sqlmodel import Session
 
 from opex_app.auth.permissions import PermissionDenied, Principal
 from opex_app.db import transaction
+from opex_app.domain.analytics import FY as FY_PERIOD
 from opex_app.domain.analytics import Filters
 from opex_app.domain.fiscal import FiscalYear
 from opex_app.models import Actual, Tower
 from opex_app.services import cache
-from opex_app.services.dashboard import DASHBOARD_NAMESPACE, dashboard, to_json
+from opex_app.services.dashboard import DASHBOARD_NAMESPACE, VARIANCE_NAMESPACE, dashboard, to_json, variance
 from opex_app.services.fiscal_years import ensure_fiscal_year
 from tests.conftest import make_principal
 from tests.services.lines import add_line
@@ -136,3 +137,17 @@ def test_the_api_json_carries_exact_decimal_strings(seeded: Seed) -> None:
         "spent_cum": "200.00",
     }
     assert len(body["by_month"]) == 12 and len(body["heatmap"]) == 12
+
+
+def test_the_variance_report_is_shared_through_the_cache(seeded: Seed) -> None:
+    first = variance(seeded.viewer, fy=FY, levels=["tower"], period=FY_PERIOD, as_of=AS_OF)
+    second = variance(seeded.viewer, fy=FY, levels=["tower"], period=FY_PERIOD, as_of=AS_OF)
+    report = first.reports["tower"]
+    assert report.select("row", "member", "budget").rows() == [
+        ("member", "Apps", D("100.00")),
+        ("member", "Infra", D("1500.00")),
+        ("total", None, D("1600.00")),
+    ]
+    assert second.version == first.version
+    counts = cache.stats()[VARIANCE_NAMESPACE]
+    assert (counts["hits"], counts["misses"]) == (1, 1)
