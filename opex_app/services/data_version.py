@@ -186,20 +186,25 @@ class VersionWatcher:
                 log.exception("a data version subscriber failed")
 
     def _run(self) -> None:
+        """Connect and follow until stopped; any failure (a restart, a network cut, a bug) waits and reconnects:
+        the watcher of a worker must outlive whatever happens to its connection."""
         backoff = 0.5
         while not self._stop.is_set():
             try:
                 with psycopg.connect(self.url, autocommit=True, connect_timeout=5) as conn:
                     self._conn = conn
+                    backoff = 0.5  # connected: the next loss starts the backoff afresh
                     self._follow(conn)
                 return
             except psycopg.Error as error:
-                self.reconnects += 1
                 log.warning("data version watcher lost %s (%s); reconnecting in %.1fs", _host(self.url), error, backoff)
-                self._stop.wait(backoff)
-                backoff = min(backoff * 2, self.max_backoff)
+            except Exception:
+                log.exception("data version watcher failed; reconnecting in %.1fs", backoff)
             finally:
                 self._conn = None
+            self.reconnects += 1
+            self._stop.wait(backoff)
+            backoff = min(backoff * 2, self.max_backoff)
 
     def _follow(self, conn: psycopg.Connection) -> None:
         """Read the version now (writes made while disconnected), then follow it until stopped."""
