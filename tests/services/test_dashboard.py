@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -35,6 +35,7 @@ from tests.services.live_db import app_on
 
 FY = FiscalYear(2027)
 AS_OF = date(2026, 5, 15)
+CREATED = datetime(2026, 3, 20, tzinfo=UTC)  # the lines exist at the as-of date
 D = Decimal
 
 
@@ -52,8 +53,8 @@ def seeded(scratch_database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterat
             fy = ensure_fiscal_year(session, FY)
             session.add_all([Tower(name="Infra", name_key="infra"), Tower(name="Apps", name_key="apps")])
             session.flush()
-            line = add_line(session, fy, "D-1", {1: "1000.00", 2: "500.00"}, tower="Infra")
-            add_line(session, fy, "D-2", {1: "100.00"}, tower="Apps")
+            line = add_line(session, fy, "D-1", {1: "1000.00", 2: "500.00"}, tower="Infra", created_at=CREATED)
+            add_line(session, fy, "D-2", {1: "100.00"}, tower="Apps", created_at=CREATED)
             _invoice(session, fy.id, line.id, "INV-1", "200.00", date(2026, 4, 10))
             viewer = make_principal(session, "viewer")
             assert fy.id is not None and line.id is not None
