@@ -40,8 +40,8 @@ ROOT = Path(__file__).resolve().parents[1]
         ),
         (
             "bench_live.py",
-            ["--changes", "2", "--dashboards", "5", "--poll-seconds", "0.2"],
-            ["LISTEN ", "poll fallback (0.2 s)", "2 changes, 5 dashboards each"],
+            ["--changes", "2", "--dashboards", "5", "--poll-seconds", "0.2", "--lines", "30"],
+            ["LISTEN ", "poll fallback (0.2 s)", "2 changes, 5 dashboards each", "hit median"],
         ),
     ],
 )
