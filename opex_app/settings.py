@@ -28,12 +28,6 @@ class Settings(BaseSettings):
         "never sees NOTIFY",
     )
     redis_url: str | None = Field(default=None, alias="REDIS_URL")
-    cache_ttl_seconds: int = Field(
-        default=3600, alias="OPEX_CACHE_TTL_SECONDS", gt=0, description="lifetime of a cached figure in Redis"
-    )
-    cache_max_entries: int = Field(
-        default=256, alias="OPEX_CACHE_MAX_ENTRIES", gt=0, description="size of the in-process cache (no REDIS_URL)"
-    )
     secret_key: str = Field(default=DEFAULT_SECRET_KEY, alias="OPEX_SECRET_KEY")
     env: str = Field(default="dev", alias="OPEX_ENV", description="dev | test | prod")
     fy_start_month: int = Field(default=4, alias="OPEX_FY_START_MONTH", ge=1, le=12)

@@ -34,6 +34,10 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 KEY_PREFIX = "opex:figures:"
+# Fixed, not settings: a key names its version, so an entry is never stale and the TTL only bounds Redis memory
+# (an hour outlives a working session's repeated views); 256 figure sets of one process is a few MB at most.
+TTL_SECONDS = 3600
+MEMORY_ENTRIES = 256
 _MISSING = object()
 
 
@@ -140,8 +144,8 @@ def stats() -> dict[str, dict[str, float]]:
 def backend() -> Backend:
     settings = get_settings()
     if settings.redis_url:
-        return RedisBackend(settings.redis_url, ttl_seconds=settings.cache_ttl_seconds)
-    return MemoryBackend(settings.cache_max_entries)
+        return RedisBackend(settings.redis_url, ttl_seconds=TTL_SECONDS)
+    return MemoryBackend(MEMORY_ENTRIES)
 
 
 def reset() -> None:
