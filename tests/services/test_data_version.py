@@ -193,3 +193,25 @@ def test_a_budget_line_insert_a_po_status_update_and_an_actual_insert_each_bump_
     )
     session.flush()
     assert current(session) == after_po + 2
+
+
+class _RefusesListen(psycopg.Connection):
+    """A connection that refuses LISTEN as a hot standby does."""
+
+    def execute(self, query, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if str(query).startswith("LISTEN"):
+            raise psycopg.errors.FeatureNotSupported("cannot execute LISTEN during recovery")
+        return super().execute(query, *args, **kwargs)
+
+
+def test_a_refused_listen_falls_back_to_polling(scratch_database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(data_version.psycopg, "connect", _RefusesListen.connect)
+    follower = VersionWatcher(_plain(scratch_database_url), poll_seconds=0.2).start()
+    try:
+        assert follower.ready.wait(WAIT)
+        assert follower.mode == "poll"
+        before = follower.version
+        _commit_tower(scratch_database_url)
+        assert reaches(follower, before + 1)
+    finally:
+        follower.stop()
