@@ -92,10 +92,10 @@ class VersionWatcher:
     the CLI and tests have different event loops (or none), Reflex may restart its loop, and a thread needs
     none of them. Coroutines of any loop wait on futures the thread resolves via `call_soon_threadsafe`.
 
-    In "listen" mode it LISTENs and, after each second without a notification, reads the version once on the
-    same connection: that is the safety net for a lost notification (a LISTEN routed through a pooler that drops
-    it) and the liveness check of the connection. In "poll" mode (or when LISTEN is refused, e.g. on a standby)
-    it only reads the version once a second. A broken connection is reopened with exponential backoff.
+    In "listen" mode it LISTENs and, once a second, also reads the version on the same connection: that is
+    the safety net for a lost notification (a LISTEN routed through a pooler that drops it) and the liveness
+    check of the connection. In "poll" mode (or when LISTEN is refused, e.g. on a standby) it only reads the
+    version once a second. A broken connection is reopened with exponential backoff.
     """
 
     def __init__(self, url: str, *, mode: Mode = "listen", poll_seconds: float = 1.0, max_backoff: float = 10.0):
@@ -120,6 +120,7 @@ class VersionWatcher:
 
     @property
     def listening(self) -> bool:
+        """Connected and LISTENing (False while reconnecting or polling): for /metrics and health checks."""
         return self.mode == "listen" and self._conn is not None
 
     def start(self) -> VersionWatcher:
