@@ -14,20 +14,11 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from opex_app.domain.analytics import Level
 
-# the level names the CLI accepts -> the report's level
-LEVEL_NAMES: dict[str, Level] = {
-    "line": "line",
-    "tower": "tower",
-    "head": "budget_head",
-    "budget_head": "budget_head",
-    "cost_centre": "cost_centre",
-    "vendor": "vendor",
-}
-
 
 def parse_levels(text: str) -> list[Level]:
     """`tower,head,...` -> the levels in the order given; unknown or repeated names are a usage error."""
     from opex_app.cli_common import EXIT_USAGE, CliError
+    from opex_app.domain.analytics import LEVEL_NAMES  # imported here: polars only when the command runs
 
     levels: list[Level] = []
     for name in (part.strip().lower() for part in text.split(",")):

@@ -104,7 +104,7 @@ def session(database_url: str) -> Iterator[Session]:
 def make_principal(session: Session, role: str, email: str | None = None):
     from opex_app.auth.permissions import RoleName, cli_principal
     from opex_app.models import AppUser
-    from opex_app.services.sessions import _principal
+    from opex_app.services.sessions import principal_of
     from opex_app.services.users import create_user
 
     created = create_user(
@@ -114,7 +114,7 @@ def make_principal(session: Session, role: str, email: str | None = None):
         role=RoleName.parse(role),
         password="correct horse battery",
     )
-    return _principal(session, session.get(AppUser, created.user_id))
+    return principal_of(session, session.get(AppUser, created.user_id))
 
 
 @pytest.fixture()

@@ -65,12 +65,13 @@ def login(session: Session, *, email: str, password: str) -> tuple[str, Principa
     session.add(UserSession(token_hash=_token_hash(token), user_id=user.id, last_seen_at=now))
     user.last_login_at = now
     session.add(user)
-    principal = _principal(session, user)
+    principal = principal_of(session, user)
     audit.record(session, principal, action="login", entity="app_user", entity_id=user.id)
     return token, principal
 
 
-def _principal(session: Session, user: AppUser) -> Principal:
+def principal_of(session: Session, user: AppUser) -> Principal:
+    """Who `user` acts as: built in one place, so a login session and an API token grant the same rights."""
     assert user.id is not None
     return Principal(
         actor=user.email,
@@ -96,7 +97,7 @@ def resolve(session: Session, token: str | None) -> Principal | None:
     if now - row.last_seen_at > LAST_SEEN_RESOLUTION:
         row.last_seen_at = now
         session.add(row)
-    return _principal(session, user)
+    return principal_of(session, user)
 
 
 def logout(session: Session, token: str | None) -> None:
@@ -109,7 +110,7 @@ def logout(session: Session, token: str | None) -> None:
     session.add(row)
     user = session.get(AppUser, row.user_id)
     if user is not None:
-        audit.record(session, _principal(session, user), action="logout", entity="app_user", entity_id=user.id)
+        audit.record(session, principal_of(session, user), action="logout", entity="app_user", entity_id=user.id)
 
 
 def failed_attempts(session: Session, email: str) -> int:

@@ -22,6 +22,7 @@ from opex_app.domain.analytics.outturn import outturn_by_line
 from opex_app.domain.analytics.periods import FY, YTD, Period, as_of_month, parse_period
 from opex_app.domain.analytics.schema import FIGURES_SCHEMA, MONEY, FiguresSchemaError, validate_figures
 from opex_app.domain.analytics.variance import (
+    LEVEL_NAMES,
     LEVELS,
     REPORT_COLUMNS,
     Level,
@@ -36,6 +37,7 @@ __all__ = [
     "FILTER_LABELS",
     "FY",
     "LEVELS",
+    "LEVEL_NAMES",
     "MONEY",
     "REPORT_COLUMNS",
     "TOP_VENDORS",

@@ -23,6 +23,15 @@ from opex_app.domain.analytics.schema import MONEY, money, validate_figures
 
 Level = Literal["line", "tower", "budget_head", "cost_centre", "vendor"]
 LEVELS: tuple[Level, ...] = ("line", "tower", "budget_head", "cost_centre", "vendor")
+# the level names people type (CLI --level, the read API's level=) -> the report's level
+LEVEL_NAMES: dict[str, Level] = {
+    "line": "line",
+    "tower": "tower",
+    "head": "budget_head",
+    "budget_head": "budget_head",
+    "cost_centre": "cost_centre",
+    "vendor": "vendor",
+}
 
 PERCENT = pl.Decimal(38, 2)
 # the summable columns, in report order (available, variance, variance_pct, outturn_variance derive from them)
