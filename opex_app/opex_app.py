@@ -20,6 +20,7 @@ from opex_app.pages import (  # noqa: F401
     po_detail,
     po_form,
     pos,
+    profile,
 )
 
 app = rx.App(api_transformer=api)  # the theme is configured in rxconfig.py (RadixThemesPlugin)

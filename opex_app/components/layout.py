@@ -131,11 +131,19 @@ def header(title: str) -> rx.Component:
         compact_nav(),
         rx.heading(title, size="5"),
         rx.spacer(),
-        rx.vstack(
-            rx.text(AppState.user_name, size="2", weight="medium", data_testid="user-name"),
-            rx.text(AppState.role_label, size="1", color_scheme="gray", data_testid="user-role"),
-            spacing="0",
-            align="end",
+        rx.link(  # the user's own profile: number format, API tokens
+            rx.vstack(
+                rx.text(AppState.user_name, size="2", weight="medium", data_testid="user-name"),
+                rx.text(AppState.role_label, size="1", color_scheme="gray", data_testid="user-role"),
+                spacing="0",
+                align="end",
+            ),
+            href="/profile",
+            underline="hover",
+            color_scheme="gray",
+            high_contrast=True,
+            title="Your profile",
+            data_testid="nav-profile",
         ),
         rx.color_mode.button(variant="ghost", size="2"),
         rx.button(

@@ -59,12 +59,14 @@ def _info(row: ApiToken) -> TokenInfo:
     return TokenInfo(row.id, row.name, row.prefix, row.created_at, row.last_used_at, row.revoked_at)
 
 
-def _owner(session: Session, principal: Principal) -> AppUser:
-    """The principal's own account, locked until the transaction ends so two creates check names in turn."""
+def _owner(session: Session, principal: Principal, *, lock: bool = False) -> AppUser:
+    """The principal's own account; `lock` holds it until the transaction ends, so that two creates of the
+    same user check the name in turn (there is no unique index on live names)."""
     require(principal, Permission.VIEW_DASHBOARDS)
     if principal.user_id is None:
         raise ServiceError("API tokens belong to a user account; log in as a user to manage them")
-    user = session.exec(select(AppUser).where(AppUser.id == principal.user_id).with_for_update()).first()
+    stmt = select(AppUser).where(AppUser.id == principal.user_id)
+    user = session.exec(stmt.with_for_update() if lock else stmt).first()
     if user is None:
         raise NotFound("your user account no longer exists")
     return user
@@ -92,7 +94,7 @@ def _clean_name(name: str, *, user_id: int, session: Session) -> str:
 
 def create(session: Session, principal: Principal, *, name: str) -> CreatedToken:
     """A new token for the principal's own account; the raw token is in the result and nowhere else."""
-    user = _owner(session, principal)
+    user = _owner(session, principal, lock=True)
     assert user.id is not None
     value = _clean_name(name, user_id=user.id, session=session)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)

@@ -1,0 +1,193 @@
+"""Profile (every logged-in user): how amounts are grouped, and personal API tokens for the read API.
+
+The admin issue adds a "Change password" card to `_sections` below."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from opex_app.auth.permissions import Permission
+from opex_app.components.layout import app_page
+from opex_app.state.base import AppState
+from opex_app.state.profile import NUMBER_FORMAT_CHOICES, ProfileState
+
+# Reflex turns state attributes into Vars and handlers into event specs, which mypy cannot see.
+S: Any = ProfileState
+
+TOKEN_COLUMNS = [
+    ("name", "Name"),
+    ("prefix", "Token"),
+    ("created", "Created"),
+    ("last_used", "Last used"),
+    ("status", "Status"),
+]
+
+
+def _card(title: str, intro: str, *body: rx.Component, test_id: str) -> rx.Component:
+    return rx.card(
+        rx.vstack(rx.heading(title, size="3"), rx.text(intro, size="2", color_scheme="gray"), *body, spacing="3"),
+        width="100%",
+        data_testid=test_id,
+    )
+
+
+def _number_format_card() -> rx.Component:
+    choices = [
+        rx.text(
+            rx.hstack(rx.radio_group.item(value=value, data_testid=f"number-format-{value}"), label, spacing="2"),
+            as_="label",
+            size="2",
+        )
+        for value, label in NUMBER_FORMAT_CHOICES
+    ]
+    return _card(
+        "Number format",
+        "How amounts are grouped on every page. Exports keep plain numbers.",
+        rx.radio_group.root(
+            rx.vstack(*choices, spacing="2"),
+            value=AppState.number_format,
+            on_change=S.save_number_format,
+        ),
+        test_id="number-format",
+    )
+
+
+def _new_token_callout() -> rx.Component:
+    return rx.callout.root(
+        rx.vstack(
+            rx.text(
+                f"Your new token '{S.new_token_name}'. Copy it now: it is shown only once.",
+                weight="medium",
+                size="2",
+            ),
+            rx.hstack(
+                rx.code(S.new_token, size="2", data_testid="new-token", word_break="break-all"),
+                rx.button(
+                    rx.icon("copy", size=14),
+                    "Copy",
+                    size="1",
+                    variant="soft",
+                    on_click=rx.set_clipboard(S.new_token),
+                    data_testid="new-token-copy",
+                ),
+                rx.button("Done", size="1", on_click=S.dismiss_token, data_testid="new-token-done"),
+                align="center",
+                spacing="2",
+                wrap="wrap",
+            ),
+            spacing="2",
+        ),
+        color_scheme="green",
+        width="100%",
+        data_testid="new-token-callout",
+    )
+
+
+def _new_token_form() -> rx.Component:
+    return rx.form(
+        rx.hstack(
+            rx.input(
+                name="name",
+                placeholder="Name, e.g. Power BI finance report",
+                max_length=100,
+                width="22rem",
+                data_testid="token-name",
+            ),
+            rx.button(rx.icon("plus", size=14), "New token", type="submit", data_testid="token-create"),
+            spacing="2",
+            align="center",
+        ),
+        on_submit=S.create_token,
+        reset_on_submit=True,
+    )
+
+
+def _revoke_button(item: Any) -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(
+            rx.button("Revoke", size="1", variant="soft", color_scheme="red", data_testid="token-revoke")
+        ),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(f"Revoke '{item['name']}'?"),
+            rx.alert_dialog.description("Programs that use this token are refused from now on. This cannot be undone."),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(
+                    rx.button(
+                        "Revoke",
+                        color_scheme="red",
+                        on_click=S.revoke_token(item["id"]),
+                        data_testid="token-revoke-confirm",
+                    )
+                ),
+                justify="end",
+                spacing="2",
+                margin_top="1rem",
+            ),
+        ),
+    )
+
+
+def _token_table() -> rx.Component:
+    def row(item: Any) -> rx.Component:
+        return rx.table.row(
+            *[rx.table.cell(item[key], white_space="nowrap") for key, _ in TOKEN_COLUMNS],
+            rx.table.cell(rx.cond(item["status"] == "active", _revoke_button(item))),
+            data_testid="token-row",
+        )
+
+    return rx.table.root(
+        rx.table.header(
+            rx.table.row(
+                *[rx.table.column_header_cell(header) for _, header in TOKEN_COLUMNS], rx.table.column_header_cell("")
+            )
+        ),
+        rx.table.body(rx.foreach(S.tokens, row)),
+        size="1",
+        variant="surface",
+        width="100%",
+        data_testid="token-table",
+    )
+
+
+def _tokens_card() -> rx.Component:
+    return _card(
+        "API tokens",
+        "For Power BI, Excel Power Query or scripts: send a token as 'Authorization: Bearer <token>' to "
+        "/api/v1/summary or /api/v1/variance (described at /api/v1/openapi.json). A token reads what you may "
+        "read, and stops working when you revoke it.",
+        _new_token_form(),
+        rx.cond(S.new_token != "", _new_token_callout()),
+        rx.cond(
+            S.tokens.length() > 0,
+            _token_table(),
+            rx.text("You have no API tokens yet.", size="2", data_testid="token-empty"),
+        ),
+        test_id="api-tokens",
+    )
+
+
+def _sections() -> list[rx.Component]:
+    """The profile's cards, in order (the admin issue adds "Change password" here)."""
+    return [_number_format_card(), _tokens_card()]
+
+
+@app_page("/profile", "Profile", on_load=[ProfileState.load], permission=Permission.VIEW_DASHBOARDS)
+def profile_page() -> rx.Component:
+    return rx.vstack(
+        rx.cond(
+            S.error != "",
+            rx.callout(S.error, color_scheme="red", icon="triangle-alert", data_testid="profile-error", width="100%"),
+        ),
+        rx.cond(
+            S.message != "",
+            rx.callout(S.message, color_scheme="green", icon="check", data_testid="profile-message", width="100%"),
+        ),
+        *_sections(),
+        spacing="3",
+        width="100%",
+        max_width="60rem",
+        on_unmount=S.dismiss_token,  # leaving the page takes a new token out of the state
+    )
