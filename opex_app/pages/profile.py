@@ -21,8 +21,7 @@ TOKEN_COLUMNS = [
     ("prefix", "Token"),
     ("created", "Created"),
     ("last_used", "Last used"),
-    ("status", "Status"),
-]
+]  # then the status badge and the Revoke button
 
 
 def _card(title: str, intro: str, *body: rx.Component, test_id: str) -> rx.Component:
@@ -134,6 +133,7 @@ def _token_table() -> rx.Component:
     def row(item: Any) -> rx.Component:
         return rx.table.row(
             *[rx.table.cell(item[key], white_space="nowrap") for key, _ in TOKEN_COLUMNS],
+            rx.table.cell(rx.badge(item["status"], color_scheme=rx.cond(item["status"] == "active", "green", "gray"))),
             rx.table.cell(rx.cond(item["status"] == "active", _revoke_button(item))),
             data_testid="token-row",
         )
@@ -141,7 +141,9 @@ def _token_table() -> rx.Component:
     return rx.table.root(
         rx.table.header(
             rx.table.row(
-                *[rx.table.column_header_cell(header) for _, header in TOKEN_COLUMNS], rx.table.column_header_cell("")
+                *[rx.table.column_header_cell(header) for _, header in TOKEN_COLUMNS],
+                rx.table.column_header_cell("Status"),
+                rx.table.column_header_cell(""),
             )
         ),
         rx.table.body(rx.foreach(S.tokens, row)),
