@@ -6,27 +6,34 @@ principal carries it (`sessions.principal_of`) and the shell reads it at login a
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlmodel import Session
 
 from opex_app.auth.permissions import Permission, Principal, require
+from opex_app.domain.money import NUMBER_FORMATS, NumberFormat, format_amount, format_short
 from opex_app.models import AppUser
 from opex_app.services import audit
 from opex_app.services.errors import NotFound, ServiceError
 
-# the closed set of number formats, with the label the profile page shows
-NUMBER_FORMATS: dict[str, str] = {
-    "indian": "Indian: 12,34,567.89, lakh and crore",
-    "western": "Western: 1,234,567.89",
-}
+_EXAMPLE = Decimal("12345678.90")
 
 
-def set_number_format(session: Session, principal: Principal, value: str) -> str:
+def number_format_choices() -> list[tuple[NumberFormat, str]]:
+    """(format, label) for every format, the label showing one amount in full and short as the pages do."""
+    return [
+        (choice, f"{choice.title()}: {format_amount(_EXAMPLE, choice)} ({format_short(_EXAMPLE, choice)})")
+        for choice in NUMBER_FORMATS
+    ]
+
+
+def set_number_format(session: Session, principal: Principal, value: str) -> NumberFormat:
     """Store the principal's number format ('indian' or 'western'); returns it. Unchanged: nothing recorded."""
     require(principal, Permission.VIEW_DASHBOARDS)
     if principal.user_id is None:
         raise ServiceError("the number format is a user's preference; log in as a user to set it")
-    choice = str(value).strip().lower()
-    if choice not in NUMBER_FORMATS:
+    choice = next((f for f in NUMBER_FORMATS if f == str(value).strip().lower()), None)
+    if choice is None:
         raise ServiceError(f"'{value}' is not a number format (expected: {', '.join(NUMBER_FORMATS)})")
     user = session.get(AppUser, principal.user_id)
     if user is None:

@@ -106,4 +106,4 @@ class ProfileState(AppState):
 
 
 # the choices the page offers, in order: (value, label)
-NUMBER_FORMAT_CHOICES: list[tuple[str, str]] = list(preferences.NUMBER_FORMATS.items())
+NUMBER_FORMAT_CHOICES: list[tuple[str, str]] = list(preferences.number_format_choices())
