@@ -9,8 +9,9 @@ from starlette.applications import Starlette
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
+from opex_app.api import v1
 from opex_app.services import downloads
 
 GONE = "This download link is unknown, expired or already used. Export again."
@@ -55,5 +56,6 @@ api = Starlette(
     routes=[
         Route("/api/health", health),
         Route(downloads.URL_PREFIX + "{token}", download, methods=["GET", "HEAD"]),
+        Mount(v1.PREFIX, routes=v1.ROUTES),
     ]
 )

@@ -1,0 +1,67 @@
+"""The profile page in Chromium: a Viewer picks a number format, creates an API token, sees it once, uses it,
+and revokes it."""
+
+from __future__ import annotations
+
+import re
+import urllib.error
+import urllib.request
+import uuid
+
+from playwright.sync_api import expect
+
+WAIT = 20_000  # ms: each step waits on what the server sends back, never on time
+
+
+def _api_status(base: str, token: str) -> int:
+    """Status of an authenticated request with a bad level: 400 proves the token was accepted, 401 refused."""
+    request = urllib.request.Request(
+        f"{base}/api/v1/variance?fy=FY27&level=planet", headers={"Authorization": f"Bearer {token}"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+
+
+def test_viewer_creates_sees_once_and_revokes_a_token(page, login, running_app) -> None:
+    login(running_app.viewer_email)
+    page.get_by_test_id("nav-profile").click()
+    expect(page).to_have_url(re.compile(r"/profile$"), timeout=WAIT)
+    expect(page.get_by_test_id("token-empty").or_(page.get_by_test_id("token-table"))).to_be_visible(timeout=WAIT)
+
+    # number format: saved at once, and kept on a fresh visit
+    page.get_by_test_id("number-format-western").click()
+    expect(page.get_by_test_id("profile-message")).to_have_text("Amounts are now shown in western grouping.")
+    page.reload()
+    expect(page.get_by_test_id("number-format-western")).to_have_attribute("aria-checked", "true", timeout=WAIT)
+    page.get_by_test_id("number-format-indian").click()  # the Viewer is shared with other tests: put it back
+    expect(page.get_by_test_id("profile-message")).to_have_text("Amounts are now shown in indian grouping.")
+
+    name = f"Power BI {uuid.uuid4().hex[:6]}"
+    page.get_by_test_id("token-name").fill(name)
+    page.get_by_test_id("token-create").click()
+    shown = page.get_by_test_id("new-token")
+    expect(shown).to_have_text(re.compile(r"^opex_[A-Za-z0-9_-]{43}$"), timeout=WAIT)
+    token = shown.inner_text()
+    row = page.get_by_test_id("token-row").filter(has_text=name)
+    expect(row).to_contain_text(token[:12] + "…")
+    expect(row).to_contain_text("never")
+    expect(row).to_contain_text("active")
+    assert _api_status(running_app.url, token) == 400  # accepted: only the level is wrong
+
+    # once dismissed, the token is gone from the page, and a fresh visit does not bring it back
+    page.get_by_test_id("new-token-done").click()
+    expect(page.get_by_test_id("new-token-callout")).to_have_count(0, timeout=WAIT)
+    page.reload()
+    expect(row).to_contain_text("active", timeout=WAIT)
+    expect(row).not_to_contain_text("never")  # its last use is shown
+    assert token not in page.content()
+
+    row.get_by_test_id("token-revoke").click()
+    page.get_by_test_id("token-revoke-confirm").click()
+    expect(page.get_by_test_id("profile-message")).to_contain_text(f"The token '{name}' is revoked", timeout=WAIT)
+    expect(row).to_contain_text("revoked")
+    expect(row.get_by_test_id("token-revoke")).to_have_count(0)
+    assert _api_status(running_app.url, token) == 401
