@@ -34,6 +34,8 @@ def test_viewer_creates_sees_once_and_revokes_a_token(page, login, running_app) 
     # number format: saved at once, and kept on a fresh visit
     page.get_by_test_id("number-format-western").click()
     expect(page.get_by_test_id("profile-message")).to_have_text("Amounts are now shown in western grouping.")
+    # the radio shows the shell's AppState.number_format: it moved with the save, before any reload
+    expect(page.get_by_test_id("number-format-western")).to_have_attribute("aria-checked", "true")
     page.reload()
     expect(page.get_by_test_id("number-format-western")).to_have_attribute("aria-checked", "true", timeout=WAIT)
     page.get_by_test_id("number-format-indian").click()  # the Viewer is shared with other tests: put it back
