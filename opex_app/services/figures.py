@@ -115,8 +115,9 @@ def _month_then(column: str) -> str:
 
 
 # The rules, once. `budget_rate`: the rate of each (FY, currency) of the lines in scope, looked up once each.
-# `line`: the lines in scope with their currency and budget rate.
-# `po_scope`: the PO lines of approved POs allocating to lines in scope, with the PO's rate and the first and
+# `budget_then` (only as of a date): each in-scope line's month amounts that changed after it, as they were.
+# `line`: the lines in scope (created by the as-of date) with their currency, budget rate and month amounts.
+# `po_scope`: the PO lines of committing POs allocating to lines in scope, with the PO's rate and the first and
 # last fiscal month they fall in. `po_open`: what each of those is still open for, in base currency.
 # Each part restricts to the scope on budget_line itself ({scope} is a condition on alias `bl`), not through
 # `line`, so the planner sees real row counts: index lookups for a page of lines, hash joins for a whole FY.

@@ -11,15 +11,23 @@ rest, as autovacuum leaves them). Prints the best of OPEX_BENCH_REPEAT (default 
 the baseline measured in the same run: the row-by-row read (`figures.fiscal_year_month_rows`, the same SQL
 at the month grain, each row a Python tuple of Decimals, into a frame), which `figures_frame` replaced. The
 baseline's whole-FY read is slow: it runs once. Both reads must give the same frame (checked).
+
+On a shared machine wall times swing with the load, so each of our reads also prints its CPU time: the
+PostgreSQL backend's (read from /proc when the server runs on this machine; parallel workers not counted)
+plus this process's.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
+import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
@@ -39,13 +47,40 @@ def _vacuum(url: str) -> None:
         conn.execute("VACUUM ANALYZE")
 
 
+def _backend_cpu(session: Any) -> Callable[[], float]:
+    """CPU seconds used so far by the session's PostgreSQL backend, or 0.0 when it is not a local process."""
+    from sqlalchemy import text
+
+    pid = session.execute(text("SELECT pg_backend_pid()")).scalar()
+    stat, comm = Path(f"/proc/{pid}/stat"), Path(f"/proc/{pid}/comm")
+    if not comm.exists() or not comm.read_text().startswith("postgres"):
+        return lambda: 0.0
+
+    def used() -> float:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    return used
+
+
+def _cpu_timed(fn: Callable[[], Any], repeat: int, server: Callable[[], float]) -> tuple[float, float, Any]:
+    """Best wall time, least CPU time (server + this process) of `repeat` runs, and the last result."""
+    best, cpu, result = float("inf"), float("inf"), None
+    for _ in range(repeat):
+        s0, p0, t0 = server(), time.process_time(), time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - t0)
+        cpu = min(cpu, server() - s0 + time.process_time() - p0)
+    return best, cpu, result
+
+
 def _ms(seconds: float | None) -> str:
     return f"{'':>10}" if seconds is None else f"{seconds * 1000:8.1f} ms"
 
 
-def _row(label: str, baseline: float | None, seconds: float, target: str = "") -> str:
+def _row(label: str, baseline: float | None, seconds: float, cpu: float | None = None, target: str = "") -> str:
     ratio = f"x{baseline / seconds:6.1f}" if baseline else " " * 7
-    return f"    {label:<58}{_ms(baseline)}  {_ms(seconds)}  {ratio}   {target}".rstrip()
+    return f"    {label:<62}{_ms(baseline)}  {_ms(seconds)}  {ratio}  {_ms(cpu)}   {target}".rstrip()
 
 
 def _sums(frame: pl.DataFrame) -> str:
@@ -81,21 +116,31 @@ def main(lines: int, pos: int, actuals: int) -> None:
 
             t_base_all, base_all = timed(lambda: baseline(None), 1)
             t_base_tower, base_tower = timed(lambda: baseline(tower), min(repeat, 2))
-            t_all, frame = timed(read, repeat)
-            t_tower, tower_frame = timed(lambda: read(tower), repeat)
-            t_as_of, as_of_frame = timed(lambda: read(None, AS_OF), repeat)
+            server = _backend_cpu(session)
+            t_all, c_all, frame = _cpu_timed(read, repeat, server)
+            t_tower, c_tower, tower_frame = _cpu_timed(lambda: read(tower), repeat, server)
+            t_as_of, c_as_of, as_of_frame = _cpu_timed(lambda: read(None, AS_OF), repeat, server)
             assert_frame_equal(frame, base_all)
             assert_frame_equal(tower_frame, base_tower)
-            t_dash_all, dash = timed(lambda: dashboard_figures(frame, as_of_month=month), repeat)
-            t_dash_tower, dash_tower = timed(lambda: dashboard_figures(tower_frame, as_of_month=month), repeat)
+            t_dash_all, c_dash_all, dash = _cpu_timed(
+                lambda: dashboard_figures(frame, as_of_month=month), repeat, server
+            )
+            t_dash_tower, c_dash_tower, dash_tower = _cpu_timed(
+                lambda: dashboard_figures(tower_frame, as_of_month=month), repeat, server
+            )
             # as the page does: the frame as of the date, and the figures of its as-of month
-            t_whole_all, _ = timed(lambda: dashboard_figures(read(None, AS_OF), as_of_month=month), repeat)
-            t_whole_tower, _ = timed(lambda: dashboard_figures(read(tower, AS_OF), as_of_month=month), repeat)
-            t_export, exported = timed(
+            t_whole_all, c_whole_all, _ = _cpu_timed(
+                lambda: dashboard_figures(read(None, AS_OF), as_of_month=month), repeat, server
+            )
+            t_whole_tower, c_whole_tower, _ = _cpu_timed(
+                lambda: dashboard_figures(read(tower, AS_OF), as_of_month=month), repeat, server
+            )
+            t_export, c_export, exported = _cpu_timed(
                 lambda: export_variance(
                     session, principal, out, fy=fy, levels=["line"], period=Period("fy"), as_of=AS_OF
                 ),
                 min(repeat, 2),
+                server,
             )
         size = out.stat().st_size
         out.unlink()
@@ -103,15 +148,19 @@ def main(lines: int, pos: int, actuals: int) -> None:
         print(f"dashboard and variance export, {machine()}")
         print(f"  stored: {lines:,} lines, {pos:,} POs, {actuals:,} actuals (generated and loaded in {load:.1f} s)")
         print(f"  best of {repeat}{' (baseline whole FY: 1 run)' if repeat > 1 else ''}:")
-        print(f"    {'':<58}{'baseline':>11}  {'now':>11}  {'ratio':>7}")
-        print(_row(f"figures_frame, whole FY ({frame.height:,} rows)", t_base_all, t_all))
-        print(_row(f"figures_frame, one tower ({tower_frame.height:,} rows)", t_base_tower, t_tower))
-        print(_row(f"figures_frame, whole FY as of {AS_OF}", None, t_as_of))
-        print(_row("dashboard_figures on the frame, whole FY", None, t_dash_all))
-        print(_row("dashboard_figures on the frame, one tower", None, t_dash_tower))
-        print(_row("dashboard from the database (read as of + figures), whole FY", None, t_whole_all, "< 300 ms"))
-        print(_row("dashboard from the database (read as of + figures), one tower", None, t_whole_tower, "< 300 ms"))
-        print(_row(f"export variance, line level ({exported.rows:,} rows)", None, t_export, "target < 10 s"))
+        print(f"    {'':<62}{'baseline':>11}  {'now':>11}  {'ratio':>7}  {'CPU':>11}")
+        whole, one = "read as of + figures, whole FY", "read as of + figures, one tower"
+        for row in (
+            (f"figures_frame, whole FY ({frame.height:,} rows)", t_base_all, t_all, c_all),
+            (f"figures_frame, one tower ({tower_frame.height:,} rows)", t_base_tower, t_tower, c_tower),
+            (f"figures_frame, whole FY as of {AS_OF}", None, t_as_of, c_as_of),
+            ("dashboard_figures on the frame, whole FY", None, t_dash_all, c_dash_all),
+            ("dashboard_figures on the frame, one tower", None, t_dash_tower, c_dash_tower),
+            (f"dashboard from the database ({whole})", None, t_whole_all, c_whole_all, "target < 300 ms"),
+            (f"dashboard from the database ({one})", None, t_whole_tower, c_whole_tower, "target < 300 ms"),
+            (f"export variance, line level ({exported.rows:,} rows)", None, t_export, c_export, "target < 10 s"),
+        ):
+            print(_row(*row))
         print(f"  whole FY:  {_sums(frame)}")
         print(f"  as of {AS_OF}:  {_sums(as_of_frame)}")
         print(f"  {TOWERS[2]}:  {_sums(tower_frame)}")
