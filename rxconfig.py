@@ -4,8 +4,7 @@ import reflex as rx
 
 from opex_app.settings import get_settings
 
-_settings = get_settings()
-_settings.check_production_ready()
+_settings = get_settings()  # refuses an unknown OPEX_ENV and a weak production OPEX_SECRET_KEY
 
 config = rx.Config(
     app_name="opex_app",

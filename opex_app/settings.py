@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SECRET_KEY = "dev-only-insecure-secret-change-me"
+# Secrets published in this repository (the default and deploy/opex.env.example's placeholder): never in prod.
+PUBLISHED_SECRET_KEYS = frozenset({DEFAULT_SECRET_KEY, "change-me-to-a-long-random-string"})
+MIN_SECRET_KEY_LENGTH = 32
+Env = Literal["dev", "test", "prod"]
 
 
 class Settings(BaseSettings):
@@ -28,8 +33,12 @@ class Settings(BaseSettings):
         "never sees NOTIFY",
     )
     redis_url: str | None = Field(default=None, alias="REDIS_URL")
-    secret_key: str = Field(default=DEFAULT_SECRET_KEY, alias="OPEX_SECRET_KEY")
-    env: str = Field(default="dev", alias="OPEX_ENV", description="dev | test | prod")
+    secret_key: str = Field(
+        default=DEFAULT_SECRET_KEY,
+        alias="OPEX_SECRET_KEY",
+        description="signs the download tickets (HMAC-SHA256); in prod at least 32 characters, not the default",
+    )
+    env: Env = Field(default="dev", alias="OPEX_ENV", description="dev | test | prod")
     fy_start_month: int = Field(default=4, alias="OPEX_FY_START_MONTH", ge=1, le=12)
     base_currency: str = Field(default="INR", alias="OPEX_BASE_CURRENCY", min_length=3, max_length=3)
     day_first_dates: bool = Field(default=True, alias="OPEX_DAY_FIRST_DATES")
@@ -38,8 +47,55 @@ class Settings(BaseSettings):
         default=500 * 1024 * 1024, alias="OPEX_UPLOAD_MAX_UNCOMPRESSED_BYTES", gt=0
     )
     session_idle_hours: float = Field(default=8.0, alias="OPEX_SESSION_IDLE_HOURS", gt=0)
-    login_max_failures: int = Field(default=5, alias="OPEX_LOGIN_MAX_FAILURES", gt=0)
+    login_max_failures: int = Field(
+        default=5,
+        alias="OPEX_LOGIN_MAX_FAILURES",
+        gt=0,
+        description="failures on one account from one address within the window before delays start",
+    )
+    login_ip_max_failures: int = Field(
+        default=20,
+        alias="OPEX_LOGIN_IP_MAX_FAILURES",
+        gt=0,
+        description="failures from one address (any accounts) within the window before delays start",
+    )
+    login_account_max_failures: int = Field(
+        default=50,
+        alias="OPEX_LOGIN_ACCOUNT_MAX_FAILURES",
+        gt=0,
+        description="failures on one account from all addresses before delays start for addresses it never "
+        "logged in from",
+    )
+    login_max_delay_seconds: int = Field(
+        default=300,
+        alias="OPEX_LOGIN_MAX_DELAY_SECONDS",
+        gt=0,
+        description="the longest wait the login throttle imposes (the delay doubles per failure up to it)",
+    )
     login_window_minutes: int = Field(default=15, alias="OPEX_LOGIN_WINDOW_MINUTES", gt=0)
+    login_trusted_days: int = Field(
+        default=30,
+        alias="OPEX_LOGIN_TRUSTED_DAYS",
+        gt=0,
+        description="how long a successful login keeps its address exempt from the account-wide throttle",
+    )
+    import_max_memory_bytes: int = Field(
+        default=3 * 1024 * 1024 * 1024,
+        alias="OPEX_IMPORT_MAX_MEMORY_BYTES",
+        gt=0,
+        description="address space the subprocess that reads an import file may use (RLIMIT_AS)",
+    )
+    import_max_seconds: float = Field(
+        default=300.0,
+        alias="OPEX_IMPORT_MAX_SECONDS",
+        gt=0,
+        description="wall-clock time the subprocess that reads an import file may take",
+    )
+    import_isolated: bool = Field(
+        default=True,
+        alias="OPEX_IMPORT_ISOLATED",
+        description="read import files in a bounded subprocess (off: in the calling process, unbounded)",
+    )
     data_dir: Path = Field(default=PROJECT_ROOT / "data", alias="OPEX_DATA_DIR")
     app_port: int = Field(default=3000, alias="OPEX_PORT")
     api_url: str | None = Field(
@@ -51,6 +107,24 @@ class Settings(BaseSettings):
     def _upper(cls, value: str) -> str:
         return value.upper()
 
+    @model_validator(mode="after")
+    def _production_secret(self) -> Settings:
+        """Refuse to load production settings with the development secret or a short one: the key signs
+        the download tickets, so a known or guessable key would let anyone forge one."""
+        if self.env != "prod":
+            return self
+        if self.secret_key in PUBLISHED_SECRET_KEYS:
+            raise ValueError(
+                "OPEX_SECRET_KEY must be set to a strong secret when OPEX_ENV=prod (it is a published placeholder)"
+            )
+        if len(self.secret_key) < MIN_SECRET_KEY_LENGTH:
+            raise ValueError(
+                f"OPEX_SECRET_KEY must have at least {MIN_SECRET_KEY_LENGTH} characters when OPEX_ENV=prod "
+                f"(it has {len(self.secret_key)}); generate one with: python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))'"
+            )
+        return self
+
     @property
     def is_production(self) -> bool:
         return self.env == "prod"
@@ -59,12 +133,25 @@ class Settings(BaseSettings):
     def embedded_pg_dir(self) -> Path:
         return self.data_dir / "pg"
 
-    def check_production_ready(self) -> None:
-        """Refuse to run in production with the development secret."""
-        if self.is_production and self.secret_key == DEFAULT_SECRET_KEY:
-            raise RuntimeError("OPEX_SECRET_KEY must be set to a strong secret when OPEX_ENV=prod")
+
+class SettingsError(RuntimeError):
+    """The environment holds a setting the app refuses to start with; the message names each one."""
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    """The settings, loaded once. A value out of its closed set (OPEX_ENV=staging) or a weak production secret
+    stops the start with one line per problem, naming the variable, instead of pydantic's full report."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
+
+
+def _describe(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error["loc"])
+        message = error["msg"].removeprefix("Value error, ")
+        lines.append(f"{where}: {message}" if where else message)
+    return "invalid settings: " + "; ".join(lines)

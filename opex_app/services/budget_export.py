@@ -188,7 +188,7 @@ def export_download(session: Session, principal: Principal, flt: BudgetFilter) -
     """``export_budget`` into a one-time download ticket named e.g. budget-FY27.xlsx."""
     require(principal, Permission.VIEW_DASHBOARDS)
     fy_row = fiscal_year_row(session, flt)
-    with downloads.issue(f"budget-{fy_row.name if fy_row else 'export'}.xlsx") as ticket:
+    with downloads.issue(f"budget-{fy_row.name if fy_row else 'export'}.xlsx", user_id=principal.user_id) as ticket:
         result = export_budget(session, principal, ticket.path, flt)
     return result, ticket
 
@@ -197,6 +197,6 @@ def template_download(session: Session, principal: Principal, fy_name: str) -> d
     """The import template of the FY named ``fy_name`` in a one-time download ticket."""
     require(principal, Permission.VIEW_DASHBOARDS)
     fy = fiscal_year_named(session, fy_name)
-    with downloads.issue(f"budget-template-{fy.name}.xlsx") as ticket:
+    with downloads.issue(f"budget-template-{fy.name}.xlsx", user_id=principal.user_id) as ticket:
         template(session, principal, ticket.path, fy)
     return ticket

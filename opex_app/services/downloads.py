@@ -5,10 +5,18 @@ it works only once. The file (``<token>.xlsx``) and its metadata (``<token>.json
 media type, created_at) live under ``settings.data_dir / "downloads"``, not in process memory, so any
 worker can serve a ticket that another worker issued; workers must share the data directory.
 Expired leftovers are removed whenever a new ticket is issued.
+
+The metadata is signed (HMAC-SHA256 with ``OPEX_SECRET_KEY``) over the token, the user who asked, the
+time it was issued, the name and the media type: a metadata file written or edited by anyone without
+the key (to lengthen a ticket's life, rename its file or bind it to someone else) is refused like an
+unknown token. ``claim``/``lookup`` take the user who asks and refuse another user's ticket; the GET
+route can pass it once the session is a cookie (until then the token alone is the capability).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -39,6 +47,7 @@ class Ticket:
     media_type: str
     created_at: datetime
     path: Path  # the generated file
+    user_id: int | None = None  # who asked for it (None: a command-line or system issue)
 
     @property
     def url(self) -> str:
@@ -71,6 +80,13 @@ def safe_file_name(file_name: str) -> str:
     return cleaned[:150] or "download"
 
 
+def _signature(token: str, user_id: int | None, created_at: str, file_name: str, media_type: str) -> str:
+    """HMAC-SHA256 of the ticket's fields, keyed with the app's secret (fields joined by NUL, which none holds)."""
+    message = "\x00".join((token, "" if user_id is None else str(user_id), created_at, file_name, media_type))
+    key = get_settings().secret_key.encode()
+    return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
+
+
 def _data_path(folder: Path, token: str, file_name: str) -> Path:
     return folder / f"{token}{_suffix(file_name)}"
 
@@ -95,8 +111,10 @@ def sweep(now: datetime | None = None) -> int:
 
 
 @contextmanager
-def issue(file_name: str, *, media_type: str = XLSX_MEDIA_TYPE, now: datetime | None = None) -> Iterator[Ticket]:
-    """Reserve a ticket; write the file at ``ticket.path`` inside the block.
+def issue(
+    file_name: str, *, media_type: str = XLSX_MEDIA_TYPE, now: datetime | None = None, user_id: int | None = None
+) -> Iterator[Ticket]:
+    """Reserve a ticket for ``user_id``; write the file at ``ticket.path`` inside the block.
 
     The ticket is published (its metadata written) only when the block succeeds and the file exists;
     if the block raises, the partial file is removed and the token never works.
@@ -107,12 +125,19 @@ def issue(file_name: str, *, media_type: str = XLSX_MEDIA_TYPE, now: datetime | 
     sweep(created)
     token = secrets.token_urlsafe(32)
     name = safe_file_name(file_name)
-    ticket = Ticket(token, name, media_type, created, _data_path(folder, token, name))
+    ticket = Ticket(token, name, media_type, created, _data_path(folder, token, name), user_id)
     try:
         yield ticket
         if not ticket.path.is_file():
             raise RuntimeError("no file was written for the download")
-        meta = {"file_name": ticket.file_name, "media_type": media_type, "created_at": created.isoformat()}
+        stamp = created.isoformat()
+        meta = {
+            "file_name": ticket.file_name,
+            "media_type": media_type,
+            "created_at": stamp,
+            "user_id": user_id,
+            "signature": _signature(token, user_id, stamp, ticket.file_name, media_type),
+        }
         staging = folder / f"{token}{_META}.tmp"
         staging.write_text(json.dumps(meta), encoding="utf-8")
         os.replace(staging, folder / f"{token}{_META}")  # atomic: the ticket appears complete or not at all
@@ -122,28 +147,42 @@ def issue(file_name: str, *, media_type: str = XLSX_MEDIA_TYPE, now: datetime | 
 
 
 def _read(meta_path: Path, token: str) -> Ticket | None:
+    """The ticket its metadata describes, or None when the file is unreadable or its signature does not match."""
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        name = safe_file_name(str(meta["file_name"]))
-        created = datetime.fromisoformat(str(meta["created_at"]))
-        media_type = str(meta.get("media_type") or XLSX_MEDIA_TYPE)
+        name, stamp, media_type = str(meta["file_name"]), str(meta["created_at"]), str(meta["media_type"])
+        user_id = meta.get("user_id")
+        if user_id is not None and not isinstance(user_id, int):
+            return None
+        expected = _signature(token, user_id, stamp, name, media_type)
+        if not hmac.compare_digest(expected, str(meta.get("signature", ""))):
+            return None
+        created = datetime.fromisoformat(stamp)
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return Ticket(token, name, media_type, created, _data_path(meta_path.parent, token, name))
+    name = safe_file_name(name)
+    return Ticket(token, name, media_type, created, _data_path(meta_path.parent, token, name), user_id)
 
 
-def lookup(token: str, *, now: datetime | None = None) -> Ticket | None:
-    """The live ticket for ``token`` without using it up (None: unknown, malformed, used or expired)."""
+def _wrong_user(ticket: Ticket, user_id: int | None) -> bool:
+    """Whether a user other than the one the ticket was issued to asks for it (None asks as nobody in particular)."""
+    return user_id is not None and ticket.user_id is not None and ticket.user_id != user_id
+
+
+def lookup(token: str, *, now: datetime | None = None, user_id: int | None = None) -> Ticket | None:
+    """The live ticket for ``token`` without using it up (None: unknown, malformed, forged, another user's,
+    used or expired)."""
     if not is_valid_token(token):
         return None
     ticket = _read(downloads_dir() / f"{token}{_META}", token)
-    if ticket is None or ticket.expired(now) or not ticket.path.is_file():
+    if ticket is None or ticket.expired(now) or not ticket.path.is_file() or _wrong_user(ticket, user_id):
         return None
     return ticket
 
 
-def claim(token: str, *, now: datetime | None = None) -> Ticket | None:
-    """Use the ticket up and return it for serving; None if unknown, malformed, used or expired.
+def claim(token: str, *, now: datetime | None = None, user_id: int | None = None) -> Ticket | None:
+    """Use the ticket up and return it for serving; None if unknown, malformed, forged, used or expired, or
+    another user's (which leaves it for its owner).
 
     Claiming renames the metadata file, which is atomic: of two concurrent requests (on any
     workers) exactly one gets the ticket. The caller serves ``ticket.path`` then calls ``discard``.
@@ -157,6 +196,9 @@ def claim(token: str, *, now: datetime | None = None) -> Ticket | None:
     except FileNotFoundError:
         return None
     ticket = _read(claimed, token)
+    if ticket is not None and _wrong_user(ticket, user_id):
+        os.rename(claimed, folder / f"{token}{_META}")  # not theirs to spend
+        return None
     if ticket is None or ticket.expired(now) or not ticket.path.is_file():
         claimed.unlink(missing_ok=True)
         if ticket is not None:
