@@ -181,30 +181,34 @@ def _to_lines(result: ParsedImport, columns: list[Column], chosen: FiscalYear | 
 
 
 def _duplicate_keys(result: ParsedImport, columns: list[Column]) -> list[CellError]:
-    """A key twice in the file is an error on every row that has it (the first rows of each named)."""
+    """A key twice in the file is an error on every row that has it, naming up to five of the key's other
+    rows (the first ones). Grouped once; a key's rows past its first six all name the same five rows, so
+    their message is worded once per key: one key on every one of n rows costs n small records, nothing more."""
     keys = [k for k in result.spec.key if k in result.present]
     if not keys:
         return []
-    by_name = {c.name: c for c in columns}
-    col = by_name[keys[0]].col
+    col = next(c.col for c in columns if c.name == keys[0])
     repeated = (
         result.rows.filter(pl.all_horizontal([pl.col(k).is_not_null() for k in keys]))
-        .filter(pl.struct(keys).is_duplicated())
         .group_by(keys, maintain_order=True)
         .agg(pl.col("row").sort())
+        .filter(pl.col("row").list.len() > 1)
+        .select(pl.concat_str([pl.col(k).cast(pl.String) for k in keys], separator=" / ").alias("value"), "row")
     )
-    label = result.spec.label(keys[0])
+    label, letter, sheet, field_name = result.spec.label(keys[0]), column_letter(col), result.sheet, keys[0]
+
+    def message(value: str, others: list[int], total: int) -> str:
+        more = ", ..." if total - 1 > len(others) else ""
+        where = "row" if total == 2 else "rows"
+        return f"{label} '{value}' appears more than once: also on {where} {', '.join(map(str, others))}{more}"
+
     found = []
-    for record in repeated.iter_rows(named=True):
-        rows: list[int] = record["row"]
-        shown_rows = rows[:6]
-        value = " / ".join(str(record[k]) for k in keys)
-        for row in rows:
-            others = [r for r in shown_rows if r != row][:5]
-            more = ", ..." if len(rows) - 1 > len(others) else ""
-            where = "row" if len(rows) == 2 else "rows"
-            message = f"{label} '{value}' appears more than once: also on {where} {', '.join(map(str, others))}{more}"
-            found.append(CellError(result.sheet, f"{column_letter(col)}{row}", row, keys[0], value, message))
+    for value, rows in repeated.iter_rows():
+        first = rows[:6]
+        tail_message = message(value, first[:5], len(rows))  # every row after the sixth names the first five
+        for index, row in enumerate(rows):
+            text = message(value, [r for r in first if r != row][:5], len(rows)) if index < 6 else tail_message
+            found.append(CellError(sheet, f"{letter}{row}", row, field_name, value, text))
     return found
 
 

@@ -35,8 +35,10 @@ import polars as pl
 from opex_app.domain.ingest import csv_source
 from opex_app.domain.ingest.errors import WorkbookUnreadable
 from opex_app.domain.ingest.xlsx_scan import (
+    InflateLimitExceeded,
     ProblemCell,
     XlsxParts,
+    count_inflated,
     open_zip,
     peek_first_row,
     scan_problem_cells,
@@ -160,7 +162,8 @@ def first_line(exc: BaseException) -> str:
 
 
 def _check_zip(source: str | Path | bytes, name: str, limits: ReadLimits) -> Kind:
-    """Refuse damaged zips and zip bombs (by the sizes the entries declare) before any parsing."""
+    """Refuse damaged zips and zip bombs before any parsing: first by the sizes the entries declare (no
+    inflating needed), then by the bytes they really inflate to (`count_inflated`: the declared sizes may lie)."""
     try:
         with open_zip(source) as archive:
             entries = archive.infolist()
@@ -176,6 +179,17 @@ def _check_zip(source: str | Path | bytes, name: str, limits: ReadLimits) -> Kin
             f"{name} unpacks to {_megabytes(unpacked)}, over the {_megabytes(limits.max_uncompressed_bytes)} "
             "limit; refusing it as a possible zip bomb"
         )
+    try:
+        count_inflated(source, limits.max_uncompressed_bytes)
+    except InflateLimitExceeded as exc:
+        raise WorkbookUnreadable(
+            f"{name} unpacks to more than {_megabytes(limits.max_uncompressed_bytes)} (the limit) although it "
+            f"declares {_megabytes(unpacked)}; refusing it as a zip bomb (stopped after {_megabytes(exc.counted)})"
+        ) from None
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError, NotImplementedError, zlib.error) as exc:
+        raise WorkbookUnreadable(
+            f"{name} is damaged or truncated: its zip container cannot be read ({first_line(exc)})"
+        ) from exc
     if b"opendocument.spreadsheet" in mimetype:
         return "ods"
     if any(entry.endswith("workbook.bin") for entry in names):
@@ -228,6 +242,11 @@ class ExcelWorkbook(Workbook):
         sheet = self.sheet_names[index]
         part = self._parts.sheets.get(sheet) if self._parts else None
         raw = self._load(index, sheet, typed=part is not None)
+        if raw.last_row >= MAX_SHEET_ROWS:  # no spreadsheet program writes this: a crafted file
+            raise WorkbookUnreadable(
+                f"{self.name}: sheet '{sheet}' has rows beyond row {MAX_SHEET_ROWS:,} (down to row "
+                f"{raw.last_row + 1:,}), more than Excel allows; refusing it"
+            )
         if part is not None and self._parts is not None:
             raw.scanner = partial(self._scan, sheet, part, self._parts)
             raw.peek_row0 = partial(peek_first_row, self._source, part, date1904=self._parts.date1904)

@@ -174,21 +174,16 @@ def _null_like_shared_strings(archive: zipfile.ZipFile, part: str | None) -> dic
     return found
 
 
-def _entry_blocks(source: str | Path | bytes, part: str) -> Iterator[bytes]:
-    """The uncompressed bytes of one zip entry, in blocks of a few MB. Deflated entries are inflated
-    directly (without zipfile's CRC pass: fastexcel has read and checked the entry already)."""
-    with open_zip(source) as archive:
-        info = archive.getinfo(part)
-        if info.compress_type not in (zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED) or info.flag_bits & 0x1:
-            with archive.open(info) as stream:
-                while block := stream.read(_CHUNK):
-                    yield block
-            return
+def _raw_inflate(source: str | Path | bytes, info: zipfile.ZipInfo, *, max_block: int = _CHUNK) -> Iterator[bytes]:
+    """The uncompressed bytes of a stored or deflated entry, in blocks of at most `max_block`, inflated from
+    its compressed bytes as they really are: the uncompressed size the zip declares is neither trusted nor
+    checked (the CRC pass of zipfile is skipped too: fastexcel reads and checks the entry itself). A block is
+    never empty and never exceeds `max_block`, however much one compressed megabyte inflates to."""
     with io.BytesIO(source) if isinstance(source, bytes) else Path(source).open("rb") as handle:
         handle.seek(info.header_offset)
         local = handle.read(30)
         if len(local) < 30 or not local.startswith(_ZIP_MAGIC):
-            raise zipfile.BadZipFile(f"bad local header for {part}")
+            raise zipfile.BadZipFile(f"bad local header for {info.filename}")
         name_length, extra_length = struct.unpack("<HH", local[26:30])
         handle.seek(info.header_offset + 30 + name_length + extra_length)
         inflater = zlib.decompressobj(-zlib.MAX_WBITS) if info.compress_type == zipfile.ZIP_DEFLATED else None
@@ -196,11 +191,68 @@ def _entry_blocks(source: str | Path | bytes, part: str) -> Iterator[bytes]:
         while remaining:
             piece = handle.read(min(1024 * 1024, remaining))
             if not piece:
-                raise zipfile.BadZipFile(f"{part} is truncated")
+                raise zipfile.BadZipFile(f"{info.filename} is truncated")
             remaining -= len(piece)
-            yield inflater.decompress(piece) if inflater is not None else piece
+            if inflater is None:
+                yield piece
+                continue
+            while piece:
+                if block := inflater.decompress(piece, max_block):
+                    yield block
+                piece = inflater.unconsumed_tail
         if inflater is not None and (tail := inflater.flush()):
             yield tail
+
+
+def _plain(info: zipfile.ZipInfo) -> bool:
+    """Stored or deflated and not encrypted: what `_raw_inflate` reads (every .xlsx writer's entries)."""
+    return info.compress_type in (zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED) and not info.flag_bits & 0x1
+
+
+def _entry_blocks(source: str | Path | bytes, part: str) -> Iterator[bytes]:
+    """The uncompressed bytes of one zip entry, in blocks of a few MB."""
+    with open_zip(source) as archive:
+        info = archive.getinfo(part)
+        if not _plain(info):
+            with archive.open(info) as stream:
+                while block := stream.read(_CHUNK):
+                    yield block
+            return
+    yield from _raw_inflate(source, info)
+
+
+class InflateLimitExceeded(Exception):
+    """The entries of a zip inflate to more bytes than allowed; `counted` is how many were inflated before stopping."""
+
+    def __init__(self, counted: int) -> None:
+        super().__init__(f"more than {counted} bytes")
+        self.counted = counted
+
+
+def count_inflated(source: str | Path | bytes, limit: int) -> int:
+    """The bytes every entry of a zip really inflates to, counted by inflating them (the sizes the zip declares
+    may lie: a 5 MB file declaring 4 KB may unpack to 600 MB). Stops as soon as the count passes `limit`
+    (InflateLimitExceeded), having inflated at most one block more than `limit`. Entries neither stored nor
+    deflated are read through zipfile, which holds them to their declared size and CRC."""
+    counted = 0
+    with open_zip(source) as archive:
+        entries = archive.infolist()
+        for info in entries:
+            if _plain(info):
+                continue
+            with archive.open(info) as stream:
+                while block := stream.read(_CHUNK):
+                    counted += len(block)
+                    if counted > limit:
+                        raise InflateLimitExceeded(counted)
+    for info in entries:
+        if not _plain(info):
+            continue
+        for block in _raw_inflate(source, info, max_block=1024 * 1024):
+            counted += len(block)
+            if counted > limit:
+                raise InflateLimitExceeded(counted)
+    return counted
 
 
 def scan_problem_cells(source: str | Path | bytes, part: str, parts: XlsxParts) -> dict[tuple[int, int], ProblemCell]:
