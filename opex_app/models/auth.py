@@ -52,10 +52,18 @@ class UserSession(SQLModel, table=True):
 
 
 class LoginAttempt(SQLModel, table=True):
+    """One login attempt that was judged (a throttled attempt is refused before, and not recorded); pruned
+    once older than the throttle looks back (services/sessions.py)."""
+
     __tablename__ = "login_attempt"
-    __table_args__ = (Index("ix_login_attempt_email_at", "email_key", "at"),)
+    __table_args__ = (
+        Index("ix_login_attempt_email_at", "email_key", "at"),
+        Index("ix_login_attempt_ip_at", "ip", "at"),
+        Index("ix_login_attempt_at", "at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     email_key: str = Field(max_length=254)
+    ip: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
     at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     success: bool

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlmodel import Session, col, func, select
 
@@ -12,7 +12,7 @@ from opex_app.auth.passwords import verify_password
 from opex_app.auth.permissions import Principal
 from opex_app.models import AppUser, LoginAttempt, UserSession
 from opex_app.models._types import utcnow
-from opex_app.services import audit
+from opex_app.services import audit, login_throttle
 from opex_app.services.users import roles_of
 from opex_app.settings import get_settings
 
@@ -28,36 +28,24 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _locked_out_message(session: Session, email_key: str, now: datetime) -> str | None:
-    settings = get_settings()
-    window = timedelta(minutes=settings.login_window_minutes)
-    recent = session.exec(
-        select(LoginAttempt.at, LoginAttempt.success)
-        .where(LoginAttempt.email_key == email_key, col(LoginAttempt.at) > now - window)
-        .order_by(col(LoginAttempt.at).desc())
-        .limit(settings.login_max_failures)
-    ).all()
-    if len(recent) < settings.login_max_failures or any(success for _, success in recent):
-        return None
-    retry_at = min(at for at, _ in recent) + window
-    minutes = max(1, int((retry_at - now).total_seconds() // 60) + 1)
-    return f"Too many failed attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}."
-
-
-def login(session: Session, *, email: str, password: str) -> tuple[str, Principal]:
+def login(session: Session, *, email: str, password: str, ip: str | None = None) -> tuple[str, Principal]:
     """Check the credentials; on success return a new session token (for the browser) and the principal.
 
-    After `login_max_failures` failures within `login_window_minutes` for one e-mail, whether or not
-    an account exists for it, further attempts are refused until the window has passed.
+    `ip` is the client's address. Failures slow further attempts with growing delays per account and
+    address, per address and per account (`login_throttle`), never a lockout: the owner at another
+    address is not held up by an attacker's failures. Unknown e-mails are counted, verified against a
+    dummy hash and answered exactly as wrong passwords are.
     """
     now = utcnow()
     email_key = email.strip().lower()
-    locked = _locked_out_message(session, email_key, now)
-    if locked:
-        raise LoginRefused(locked)
+    address = login_throttle.client_ip(ip)
+    wait = login_throttle.wait_seconds(session, email_key=email_key, ip=address, now=now)
+    if wait:
+        raise LoginRefused(login_throttle.throttled_message(wait))
+    login_throttle.prune(session, now=now)
     user = session.exec(select(AppUser).where(AppUser.email == email_key)).first()
     ok = verify_password(user.password_hash if user else None, password) and user is not None and user.is_active
-    session.add(LoginAttempt(email_key=email_key, at=now, success=ok))
+    session.add(LoginAttempt(email_key=email_key, ip=address, at=now, success=ok))
     if not ok or user is None or user.id is None:
         session.commit()  # the failed attempt must count even though the caller's work is refused
         raise LoginRefused(WRONG_CREDENTIALS)

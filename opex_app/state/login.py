@@ -25,7 +25,9 @@ class LoginState(AppState):
             return None
         try:
             with transaction() as session:
-                token, principal = sessions.login(session, email=email, password=password)
+                token, principal = sessions.login(
+                    session, email=email, password=password, ip=self.router.session.client_ip
+                )
         except sessions.LoginRefused as exc:
             self.error = str(exc)
             return None
