@@ -80,13 +80,13 @@ class Settings(BaseSettings):
         description="how long a successful login keeps its address exempt from the account-wide throttle",
     )
     import_max_memory_bytes: int = Field(
-        default=3 * 1024 * 1024 * 1024,
+        default=2 * 1024 * 1024 * 1024,
         alias="OPEX_IMPORT_MAX_MEMORY_BYTES",
-        gt=0,
-        description="address space the subprocess that reads an import file may use (RLIMIT_AS)",
+        gt=64 * 1024 * 1024,
+        description="memory (RLIMIT_DATA) the subprocess that reads an import file may use",
     )
     import_max_seconds: float = Field(
-        default=300.0,
+        default=180.0,
         alias="OPEX_IMPORT_MAX_SECONDS",
         gt=0,
         description="wall-clock time the subprocess that reads an import file may take",

@@ -18,6 +18,9 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+# Imports read files in process in the tests (a subprocess per import would cost a second each); the bounded
+# subprocess read has its own tests (tests/services/test_bounded_read.py), which switch it on.
+os.environ.setdefault("OPEX_IMPORT_ISOLATED", "false")
 
 
 def _psycopg_url(url: str) -> str:

@@ -21,10 +21,12 @@ from opex_app.domain.ingest import CellError, ParsedImport
 from opex_app.models import Currency
 from opex_app.services import masters
 from opex_app.services.imports.batch import finish_batch, record_batch
+from opex_app.services.imports.bounded import read_file_bounded
 from opex_app.services.imports.checks import currency_errors, master_errors
 from opex_app.services.imports.reading import read_file
 from opex_app.services.imports.result import ImportResult
 from opex_app.services.imports.strategy import PREVIEW_LIMIT, Plan, WriteStrategy
+from opex_app.settings import get_settings
 
 # Import kind -> its write strategy ("module:Class", loaded on first use). A new kind is a spec in
 # domain/ingest/specs and a strategy here, not a new engine.
@@ -76,10 +78,12 @@ def run_import(
     strategy = strategy_for(kind)
     with ThreadPoolExecutor(max_workers=1) as pool:
         # The file is parsed in a thread while this one reads what the checks compare it with.
+        # In the app the read is bounded in memory and time (`bounded`); OPEX_IMPORT_ISOLATED=false reads here.
+        reader = read_file_bounded if get_settings().import_isolated else read_file
         reading = None
         if parsed is None:
             reading = pool.submit(
-                read_file, data, kind, file_name=file_name, fiscal_year=options.fiscal_year,
+                reader, data, kind, file_name=file_name, fiscal_year=options.fiscal_year,
                 mapping=options.mapping, sheet=options.sheet,
             )  # fmt: skip
         known = {name: masters.name_index(session, name) for name in MASTER_FIELDS}
