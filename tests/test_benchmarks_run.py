@@ -29,6 +29,11 @@ ROOT = Path(__file__).resolve().parents[1]
             ["read_excel", "270 created, 30 duplicates skipped", "300 duplicates skipped", "ratio"],
         ),
         (
+            "bench_hostile.py",
+            ["--lines", "300", "--repeats", "2000"],
+            ["one UID on 4,000 rows", "ratio for twice the rows", "inflate count", "bounded subprocess"],
+        ),
+        (
             "bench_figures.py",
             ["--lines", "300", "--pos", "60", "--actuals", "3000"],
             ["300 lines, 60 POs, 150 PO lines, 3,000 actuals", "line detail figures", "grid page figures"],
