@@ -1,14 +1,14 @@
 """login throttle: the address of each login attempt, and indexes for the throttle and the pruning
 
 - `login_attempt.ip`: the client address (Reflex's router, behind a proxy the forwarded one). The throttle
-  counts recent failures per address, per (account, address) and per account (services/sessions.py).
+  counts recent failures per address, per (account, address) and per account (services/login_throttle.py).
 - `ix_login_attempt_ip_at` serves the per-address count; `ix_login_attempt_at` the pruning of old rows.
 
-Numbered 0009 so that it does not clash with a 0007 and 0008 written beside it: when they land, point
-`down_revision` at the last of them.
+Numbered 0009 so that it does not clash with a 0008 written beside it: when that lands first, point
+`down_revision` at it.
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0007
 """
 
 from collections.abc import Sequence
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | None = "0006"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
