@@ -15,6 +15,11 @@ password is looked at and is not recorded, so hammering neither lengthens the wa
 The counts are keyed on the e-mail as typed, whether or not an account has it: a throttled unknown
 e-mail and a throttled real one get the same answer after the same number of failures.
 
+Attempts on one e-mail are judged one at a time (`serialise`, a transaction-scoped advisory lock held
+until the attempt is recorded), so parallel connections cannot all pass the check before any failure
+counts. Attempts on different e-mails from one address still run in parallel (an office behind one NAT
+logs in at nine); the address's count catches up with them once recorded.
+
 Old attempts are pruned on every judged attempt (one indexed DELETE): failures once past the window's
 reach (`PRUNE_FACTOR` windows), successes once past `login_trusted_days`.
 """
@@ -26,7 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_
+from sqlalchemy import delete, or_, text
 from sqlmodel import Session, col, func, select
 
 from opex_app.models import LoginAttempt
@@ -60,6 +65,13 @@ class Scope:
 def _scope(times: Sequence[datetime], since: datetime | None, free: int) -> Scope:
     recent = [at for at in times if since is None or at > since]
     return Scope(len(recent), max(recent, default=None), free)
+
+
+def serialise(session: Session, *, email_key: str) -> None:
+    """Wait for any other attempt on this e-mail to be recorded (the lock ends with the transaction)."""
+    session.exec(  # type: ignore[call-overload]
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), params={"key": f"login:{email_key}"}
+    )
 
 
 def wait_seconds(session: Session, *, email_key: str, ip: str, now: datetime) -> int:

@@ -39,6 +39,7 @@ def login(session: Session, *, email: str, password: str, ip: str | None = None)
     now = utcnow()
     email_key = email.strip().lower()
     address = login_throttle.client_ip(ip)
+    login_throttle.serialise(session, email_key=email_key)
     wait = login_throttle.wait_seconds(session, email_key=email_key, ip=address, now=now)
     if wait:
         raise LoginRefused(login_throttle.throttled_message(wait))

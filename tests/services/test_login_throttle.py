@@ -6,8 +6,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import psycopg
 import pytest
 from argon2 import PasswordHasher
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from opex_app.auth import passwords
@@ -204,3 +208,14 @@ def test_old_attempts_are_pruned_on_the_next_attempt(session: Session, clock: Cl
 def test_an_attempt_without_an_address_is_counted_under_unknown(session: Session) -> None:
     _fail(session, "x@example.com", "")
     assert _attempts(session) == [("x@example.com", login_throttle.UNKNOWN_IP, False)]
+
+
+def test_attempts_on_one_email_are_judged_one_at_a_time(session: Session, database_url: str) -> None:
+    """Another connection judging an attempt on the same e-mail holds the account's lock: this attempt waits
+    for it (here: gives up after 200 ms) instead of passing the throttle check alongside it."""
+    dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn) as other:
+        other.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", ["login:busy@example.com"])
+        session.exec(text("SET LOCAL lock_timeout = '200ms'"))  # type: ignore[call-overload]
+        with pytest.raises(OperationalError, match="lock timeout"):
+            sessions.login(session, email="Busy@Example.com", password="wrong guess", ip=ATTACKER)
