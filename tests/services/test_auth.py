@@ -79,7 +79,13 @@ def test_wrong_password_and_unknown_email_get_the_same_message(session: Session)
 
 
 @pytest.mark.parametrize("email", ["locked@example.com", "no-such-account@example.com"])
-def test_lockout_after_five_failures(session: Session, email: str) -> None:
+def test_five_failures_make_the_next_attempt_wait(
+    session: Session, email: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """(The throttle itself is tested in test_login_throttle.py.) The clock stands still: under load, argon2
+    alone could outlast the one-second wait that follows the fifth failure."""
+    now = sessions.utcnow()
+    monkeypatch.setattr(sessions, "utcnow", lambda: now)
     make_principal(session, "viewer", email="locked@example.com")
     for _ in range(5):
         with pytest.raises(sessions.LoginRefused, match="Wrong e-mail or password"):
