@@ -44,7 +44,7 @@ _ADVICE = "Split it, or remove what is not needed (other sheets, formatting, emp
 
 
 def _child_main() -> None:
-    """The child's whole life: read its job from stdin, limit its address space, read the file, write the
+    """The child's whole life: read its job from stdin, limit its memory, read the file, write the
     result (or the refusal) to stdout, pickled."""
     max_memory, args, kwargs = pickle.load(sys.stdin.buffer)
     resource.setrlimit(resource.RLIMIT_DATA, (max_memory, max_memory))
