@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
         (
             "bench_hostile.py",
             ["--lines", "300", "--repeats", "2000"],
-            ["one UID on 4,000 rows", "ratio for twice the rows", "inflate count", "bounded subprocess"],
+            ["one UID on 4,000 rows", "ratio for twice the rows (CPU)", "inflate count", "bounded subprocess"],
         ),
         (
             "bench_figures.py",
