@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from opex_app.auth.permissions import cli_principal
 from opex_app.domain.fiscal import FiscalYear
-from opex_app.services.imports import ImportOptions, WorkbookRefused, WorkbookUnreadable, run_import
+from opex_app.services.imports import ImportOptions, WorkbookRefused, WorkbookUnreadable, bounded, run_import
 from opex_app.services.imports.bounded import read_file_bounded
 from opex_app.services.imports.reading import read_file
 from opex_app.settings import get_settings
@@ -80,10 +80,22 @@ def test_a_file_that_needs_too_much_memory_is_refused(greedy: bytes, limits: pyt
     )
 
 
-def test_a_read_past_the_time_limit_is_stopped(small: Path, limits: pytest.MonkeyPatch) -> None:
-    limits.setattr(get_settings(), "import_max_seconds", 0.01)  # not even an interpreter starts that fast
-    with pytest.raises(WorkbookUnreadable, match=r"small.xlsx took longer than 0.01 seconds to read"):
-        read_file_bounded(small, "budget", file_name="small.xlsx", fiscal_year=FY)
+def test_a_read_past_the_time_limit_is_stopped(limits: pytest.MonkeyPatch) -> None:
+    """A 400,000-line CSV (over a second to read anywhere) against a 0.1 s limit."""
+    header = ",".join(["UID", "Description", *FY.month_labels()])
+    data = (header + "\n" + "".join(f"IT-{i},Hosting" + ",100" * 12 + "\n" for i in range(400_000))).encode()
+    limits.setattr(get_settings(), "import_max_seconds", 0.1)
+    with pytest.raises(WorkbookUnreadable, match=r"big.csv took longer than 0.1 seconds to read"):
+        read_file_bounded(data, "budget", file_name="big.csv", fiscal_year=FY)
+
+
+def test_a_waiting_child_takes_the_next_read(small: Path, limits: pytest.MonkeyPatch) -> None:
+    read_file_bounded(small, "budget", file_name="small.xlsx", fiscal_year=FY)
+    waiting = bounded._warm
+    assert waiting is not None and waiting.poll() is None  # started, imports done or under way, no job yet
+    read_file_bounded(small, "budget", file_name="small.xlsx", fiscal_year=FY)
+    assert waiting.returncode == 0  # it read the second file and ended
+    assert bounded._warm is not waiting and bounded._warm is not None
 
 
 def test_the_child_reads_with_this_processs_settings(small: Path, limits: pytest.MonkeyPatch) -> None:

@@ -12,11 +12,11 @@ from pathlib import Path
 from opex_app.domain.fiscal import FiscalYear
 from opex_app.domain.ingest import ParsedImport, ReadLimits, ReadOptions, read_import
 from opex_app.domain.ingest.specs import get_spec
-from opex_app.settings import get_settings
+from opex_app.settings import Settings, get_settings
 
 
-def read_limits() -> ReadLimits:
-    settings = get_settings()
+def read_limits(settings: Settings | None = None) -> ReadLimits:
+    settings = settings or get_settings()
     return ReadLimits(
         max_file_bytes=settings.upload_max_bytes, max_uncompressed_bytes=settings.upload_max_uncompressed_bytes
     )
@@ -30,14 +30,16 @@ def read_file(
     fiscal_year: FiscalYear | None,
     mapping: Mapping[str, str] | None = None,
     sheet: str | None = None,
+    settings: Settings | None = None,
 ) -> ParsedImport:
-    """Parse and check an import file of `kind` (raises WorkbookUnreadable / WorkbookRefused)."""
-    settings = get_settings()
+    """Parse and check an import file of `kind` (raises WorkbookUnreadable / WorkbookRefused). `settings`:
+    those of the process that asked, when another reads for it (`bounded`); by default this process's."""
+    settings = settings or get_settings()
     options = ReadOptions(
         fiscal_year=fiscal_year,
         fy_start_month=settings.fy_start_month,
         day_first=settings.day_first_dates,
-        limits=read_limits(),
+        limits=read_limits(settings),
         file_name=Path(file_name).name,
         mapping=dict(mapping or {}),
         sheet=sheet,
