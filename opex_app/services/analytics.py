@@ -23,12 +23,12 @@ from sqlmodel import Session, select
 
 from opex_app.auth.permissions import Permission, Principal, require
 from opex_app.domain import analytics
-from opex_app.domain.analytics import Level, Period
+from opex_app.domain.analytics import REPORT_COLUMNS, Level, Period
 from opex_app.domain.analytics.filters import Filters
 from opex_app.domain.export.variance_workbook import write_variance_workbook
 from opex_app.domain.fiscal import FiscalYear
 from opex_app.models import FiscalYearRow
-from opex_app.services import figures
+from opex_app.services import app_settings, downloads, figures, variance_comments
 from opex_app.services.errors import NotFound
 
 
@@ -54,6 +54,35 @@ def figures_frame(
     return figures.fiscal_year_frame(session, fiscal_year_id=fiscal_year_id(session, fy), as_of=as_of, filters=filters)
 
 
+# what variance_report adds after the domain's REPORT_COLUMNS: the flag (|variance| over both thresholds) and
+# the member's comment with who wrote it and when (UTC); subtotal and total rows are never flagged nor commented
+NOTE_COLUMNS = ("flagged", "comment", "comment_by", "comment_at")
+VARIANCE_COLUMNS = (*REPORT_COLUMNS, *NOTE_COLUMNS)
+_NOTES_SCHEMA: dict[str, pl.DataType] = {
+    "member": pl.String(),
+    "comment": pl.String(),
+    "comment_by": pl.String(),
+    "comment_at": pl.Datetime("us", "UTC"),
+}
+
+
+def _with_notes(
+    report: pl.DataFrame, thresholds: app_settings.Thresholds, notes: dict[str, variance_comments.CommentNote]
+) -> pl.DataFrame:
+    """The report with NOTE_COLUMNS: member rows flagged by the thresholds and joined to their comments."""
+    is_member = pl.col("row") == "member"
+    flagged = analytics.exceeds_thresholds(thresholds.pct, thresholds.amount) & is_member
+    comments = pl.DataFrame(
+        [(member, n.comment, n.by, n.at) for member, n in notes.items()], schema=_NOTES_SCHEMA, orient="row"
+    )
+    joined = report.with_columns(flagged.alias("flagged")).join(
+        comments, on="member", how="left", maintain_order="left"
+    )
+    return joined.with_columns(
+        [pl.when(is_member).then(pl.col(c)).otherwise(None).alias(c) for c in NOTE_COLUMNS[1:]]
+    ).select(VARIANCE_COLUMNS)
+
+
 def variance_report(
     session: Session,
     principal: Principal,
@@ -63,11 +92,24 @@ def variance_report(
     period: Period,
     as_of: date,
 ) -> dict[Level, pl.DataFrame]:
-    """One variance report (domain.analytics.REPORT_COLUMNS) per level, in the order asked, from one read."""
+    """One variance report (VARIANCE_COLUMNS) per level, in the order asked, from one read of the figures.
+
+    The one function behind the page, the export and the API: flags come from the thresholds setting
+    (services.app_settings) and comments from services.variance_comments. The figures are read as they
+    stood on `as_of` (see figures_frame)."""
     require(principal, Permission.VIEW_DASHBOARDS)
-    frame = figures_frame(session, principal, fy=fy)
+    frame = figures_frame(session, principal, fy=fy, as_of=as_of)
     month = analytics.as_of_month(fy, as_of)
-    return {level: analytics.variance_report(frame, level=level, period=period, as_of_month=month) for level in levels}
+    thresholds = app_settings.get_thresholds(session)
+    fy_id = fiscal_year_id(session, fy)
+    return {
+        level: _with_notes(
+            analytics.variance_report(frame, level=level, period=period, as_of_month=month),
+            thresholds,
+            variance_comments.comments_for(session, fiscal_year_id=fy_id, level=level, period=period),
+        )
+        for level in levels
+    }
 
 
 @dataclass(frozen=True)
@@ -92,3 +134,20 @@ def export_variance(
     reports = variance_report(session, principal, fy=fy, levels=levels, period=period, as_of=as_of)
     rows = write_variance_workbook(target, list(reports.items()))
     return VarianceExportResult(fiscal_year=fy.name, period=period.label(fy), levels=tuple(levels), rows=rows)
+
+
+def export_variance_download(
+    session: Session,
+    principal: Principal,
+    *,
+    fy: FiscalYear,
+    levels: Sequence[Level],
+    period: Period,
+    as_of: date,
+) -> tuple[VarianceExportResult, downloads.Ticket]:
+    """`export_variance` (the CLI's workbook, byte for byte the same sheets) into a one-time download ticket."""
+    require(principal, Permission.VIEW_DASHBOARDS)
+    name = f"variance-{fy.name}-{period.key}-{'-'.join(levels)}-{as_of.isoformat()}.xlsx"
+    with downloads.issue(name) as ticket:
+        result = export_variance(session, principal, ticket.path, fy=fy, levels=levels, period=period, as_of=as_of)
+    return result, ticket

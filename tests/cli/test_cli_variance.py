@@ -1,6 +1,6 @@
 """`export variance` as scripts use it (issue 8 contract): exit codes, sheets in the order asked, one
-hand-computed figure. Commits to the test run's database in FY66 (Apr 2065 - Mar 2066), which no other test
-writes, INR only, towers with a fresh tag."""
+hand-computed figure, an analyst's comment in the Comment column. Commits to the test run's database in FY66
+(Apr 2065 - Mar 2066), which no other test writes, INR only, towers with a fresh tag."""
 
 from __future__ import annotations
 
@@ -9,6 +9,11 @@ from pathlib import Path
 
 import openpyxl
 
+from opex_app.db import transaction
+from opex_app.domain.analytics import Period
+from opex_app.domain.fiscal import FiscalYear
+from opex_app.services.variance_comments import set_comment
+from tests.conftest import make_principal
 from tests.domain.workbooks import write_workbook
 
 
@@ -22,6 +27,20 @@ def test_export_variance_sheets_and_a_hand_computed_figure(run_cli, tmp_path: Pa
     ]
     done = run_cli("import", "budget", str(write_workbook(tmp_path / "budget.xlsx", rows)), "--json")
     assert done.returncode == 0, done.stdout + done.stderr
+
+    # an analyst's Q1 comment on tower A (committed: the CLI is another process)
+    with transaction() as session:
+        analyst = make_principal(session, "analyst")
+        note = set_comment(
+            session,
+            analyst,
+            fy=FiscalYear(2066),
+            level="tower",
+            member=tower_a,
+            period=Period("quarter", 1),
+            text="Nothing spent yet: the contract starts in July.",
+        )
+        assert note is not None
 
     out = tmp_path / "variance.xlsx"
     args = ("export", "variance", str(out), "--fy", "FY66", "--level", "tower,line", "--period", "q1")
@@ -38,6 +57,11 @@ def test_export_variance_sheets_and_a_hand_computed_figure(run_cli, tmp_path: Pa
     assert by_tower[tower_a][1:9] == (600, 0, 0, 600, 600, 100, 500, 100)
     assert by_tower[tower_b][1] == 50
     assert list(by_tower)[-1] == "Total"
+    # the comment, with who and when; none on tower B, none on the Line sheet (comments are per level)
+    when = note.at.strftime("%d-%b-%Y")
+    assert by_tower[tower_a][9] == f"Nothing spent yet: the contract starts in July. ({analyst.actor}, {when})"
+    assert by_tower[tower_b][9] is None
+    assert all(r[9] is None for r in wb["Line"].iter_rows(min_row=2, values_only=True))
 
     # the as-of date moves the outturn: after the FY every month is closed, outturn = spend = 0
     late = run_cli("export", "variance", str(out), "--fy", "FY66", "--as-of", "2066-06-01")
@@ -46,6 +70,7 @@ def test_export_variance_sheets_and_a_hand_computed_figure(run_cli, tmp_path: Pa
     assert wb.sheetnames == ["Tower"]  # the default level
     by_tower = {r[0]: r for r in wb["Tower"].iter_rows(min_row=2, values_only=True)}
     assert by_tower[tower_a][7:9] == (0, 600)
+    assert by_tower[tower_a][9] is None  # the Q1 comment does not explain the FY figures
 
 
 def test_export_variance_refuses_bad_arguments(run_cli, tmp_path: Path) -> None:

@@ -1,10 +1,11 @@
 """The variance workbook (issue 8 `export variance` contract): sheets in the order asked and nothing else,
-the header row exactly, numbers (never formulas) per member, and the totals row. Figures are hand-computed
-in the comments."""
+the header row exactly, numbers (never formulas) per member, and the totals row; the Comment column with who
+and when, flagged members highlighted. Figures are hand-computed in the comments."""
 
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import openpyxl
@@ -12,7 +13,7 @@ import polars as pl
 import pytest
 
 from opex_app.domain.analytics import FIGURES_SCHEMA, FY, variance_report
-from opex_app.domain.export.variance_workbook import write_variance_workbook
+from opex_app.domain.export.variance_workbook import comment_text, write_variance_workbook
 
 INJECTION = '=HYPERLINK("http://evil","x")'
 
@@ -102,3 +103,33 @@ def test_text_is_never_a_formula_and_empty_dimensions_are_named() -> None:
 def test_no_level_is_refused() -> None:
     with pytest.raises(ValueError, match="at least one level"):
         write_variance_workbook(io.BytesIO(), [])
+
+
+def test_comments_with_who_and_when_and_flagged_members_highlighted() -> None:
+    # the note columns services.analytics.variance_report adds: App flagged with a comment, Infra flagged
+    # without one (a missing comment never blocks), the total row never
+    report = variance_report(FIGURES, level="tower", period=FY, as_of_month=13).with_columns(
+        flagged=pl.Series([True, True, False]),
+        comment=pl.Series(["Over: a one-off licence", None, None]),
+        comment_by=pl.Series(["ana@example.com", None, None]),
+        comment_at=pl.Series([datetime(2026, 12, 5, 9, 30, tzinfo=UTC), None, None]),
+    )
+    buf = io.BytesIO()
+    assert write_variance_workbook(buf, [("tower", report)]) == 2
+    buf.seek(0)
+    ws = openpyxl.load_workbook(buf)["Tower"]
+    rows = _rows(ws)
+    assert rows[0] == ["Tower", *HEADER]
+    assert [r[9] for r in rows[1:]] == ["Over: a one-off licence (ana@example.com, 05-Dec-2026)", None, None]
+    assert rows[1][:9] == ["App", 600, 0, 700, -100, -100, -16.67, 700, -100]  # the figures are unchanged
+    amber = [ws.cell(row=r, column=1).fill.fgColor.rgb[-6:] == "FFEB9C" for r in (2, 3, 4)]
+    assert amber == [True, True, False]
+    assert ws.cell(row=3, column=10).fill.fgColor.rgb[-6:] == "FFEB9C"  # the comment asked for stands out
+
+
+def test_comment_text() -> None:
+    at = datetime(2027, 1, 2, 23, 59, tzinfo=UTC)
+    assert comment_text("Why", "a@b.c", at) == "Why (a@b.c, 02-Jan-2027)"
+    assert comment_text("Why", None, None) == "Why"
+    assert comment_text(None, "a@b.c", at) is None
+    assert comment_text("", "a@b.c", at) is None

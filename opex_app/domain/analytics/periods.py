@@ -52,6 +52,27 @@ class Period:
             return f"Q{self.index} {fy.name}"
         return f"{self.kind.upper()} {fy.name}"
 
+    @property
+    def key(self) -> str:
+        """The FY-independent spelling stored with variance comments and kept in URLs: fy, ytd, q1..q4, m01..m12."""
+        if self.kind == "month":
+            return f"m{self.index:02d}"
+        if self.kind == "quarter":
+            return f"q{self.index}"
+        return self.kind
+
+    @classmethod
+    def from_key(cls, key: str) -> Period:
+        """The period of a `key` (fy, ytd, q1..q4, m01..m12); ValueError for anything else."""
+        raw = str(key).strip().lower()
+        if raw in ("fy", "ytd"):
+            return cls(raw)  # type: ignore[arg-type]  # narrowed by the membership test
+        if len(raw) == 2 and raw[0] == "q" and raw[1] in "1234":
+            return cls("quarter", int(raw[1]))
+        if len(raw) == 3 and raw[0] == "m" and raw[1:].isdigit() and 1 <= int(raw[1:]) <= 12:
+            return cls("month", int(raw[1:]))
+        raise ValueError(f"'{key}' is not a period key (expected fy, ytd, q1..q4 or m01..m12)")
+
 
 FY = Period("fy")
 YTD = Period("ytd")
