@@ -21,6 +21,7 @@ from opex_app.pages import (  # noqa: F401
     po_form,
     pos,
     profile,
+    variance,
 )
 
 app = rx.App(api_transformer=api)  # the theme is configured in rxconfig.py (RadixThemesPlugin)

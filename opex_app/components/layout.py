@@ -33,6 +33,7 @@ def nav_items() -> list[NavItem]:
         NavItem("Overview", "/", "layout-dashboard"),
         NavItem("Budget lines", "/budgets", "table"),
         NavItem("Purchase orders", "/pos", "file-text"),
+        NavItem("Variance report", "/variance", "scale"),
         NavItem(
             "Approvals",
             "/approvals",
