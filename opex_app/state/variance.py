@@ -23,7 +23,7 @@ from opex_app.db import read_session, transaction
 from opex_app.domain.analytics import LEVELS, Level, Period
 from opex_app.domain.export.variance_workbook import LEVEL_LABELS
 from opex_app.domain.fiscal import FiscalYear, parse_fiscal_year
-from opex_app.domain.money import format_indian
+from opex_app.domain.money import format_amount
 from opex_app.services import analytics, app_settings, variance_comments
 from opex_app.services.downloads import Ticket
 from opex_app.services.errors import ServiceError
@@ -96,14 +96,11 @@ class VarianceView:
 
 
 def amount(value: Decimal | None, number_format: str) -> str:
-    """Whole base-currency units in the user's grouping (`number_format`); a dash for nothing.
-
-    TODO(issue 8): Indian grouping for every format until domain.money offers its per-format function; the
-    one place to switch."""
-    del number_format
+    """Whole base-currency units in the user's grouping ('indian' unless the user chose 'western'); a dash for
+    nothing, so the figures that matter stand out."""
     if value is None:
         return "–"
-    shown = format_indian(value, 0)
+    shown = format_amount(value, "western" if number_format == "western" else "indian", 0)
     return "–" if shown in {"0", "-0"} else shown
 
 
