@@ -6,6 +6,8 @@ name, or `(no vendor)`-style labels for a line without one), so a comment shows 
 shows that member: page, export and API (services.analytics.variance_report joins them).
 
 Comments are not tied to the flag: thresholds may change after a comment was written, and the comment stays.
+The period key (Period.key: fy, ytd, q1..q4, m01..m12) does not carry the as-of date, so a YTD comment stays
+with the member as later months close: it explains the member's year to date, whenever it is read.
 Writing one needs EDIT_BUDGET; every create, change and delete is audited with before and after.
 """
 
