@@ -1,9 +1,9 @@
 """Variance report page state: the choices (FY, level, period, as-of date) live in the URL, one page of rows.
 
 The figures, flags and comments come from services.analytics.variance_report, the function behind the
-export and the API too; the Download button writes exactly the CLI's workbook for the choices on screen.
-Every load recomputes the report (its cache, keyed by the data version, lives below the service); state
-keeps only the page on screen, as strings.
+export and the API too, read through services.dashboard.variance (cached by data version, which every
+comment and threshold change bumps); the Download button writes exactly the CLI's workbook for the choices on
+screen. State keeps only the page on screen, as strings.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from opex_app.domain.analytics import LEVELS, Level, Period
 from opex_app.domain.export.variance_workbook import LEVEL_LABELS
 from opex_app.domain.fiscal import FiscalYear, parse_fiscal_year
 from opex_app.domain.money import format_amount
-from opex_app.services import analytics, app_settings, variance_comments
+from opex_app.services import analytics, app_settings, dashboard, variance_comments
 from opex_app.services.downloads import Ticket
 from opex_app.services.errors import ServiceError
 from opex_app.services.fiscal_years import current_fiscal_year, list_fiscal_years
@@ -214,9 +214,8 @@ class VarianceState(AppState):
             as_of = view.as_of_date()
             with read_session() as session:
                 self._show_thresholds(app_settings.get_thresholds(session))
-                reports = analytics.variance_report(
-                    session, principal, fy=fy, levels=[view.level], period=Period.from_key(view.period), as_of=as_of
-                )
+            period = Period.from_key(view.period)
+            reports = dashboard.variance(principal, fy=fy, levels=[view.level], period=period, as_of=as_of).reports
         except (ServiceError, ValueError) as exc:
             self.error = str(exc)
             self._clear()

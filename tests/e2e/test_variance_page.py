@@ -26,6 +26,23 @@ class Seeded:
     small: str
 
 
+def _forget_cached_reports() -> None:
+    """Drop the figures cache of earlier runs from this run's Redis database.
+
+    The cache key names the data version but not the database, and every run's fresh database counts its
+    versions from the same start: without this, a report cached by an earlier run at the same version (other
+    lines, other tags) would be served."""
+    import os
+
+    import redis
+
+    from opex_app.services.cache import KEY_PREFIX
+
+    client = redis.Redis.from_url(os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/3"))
+    for key in client.scan_iter(f"{KEY_PREFIX}*"):
+        client.delete(key)
+
+
 @pytest.fixture(scope="module")
 def seeded(running_app) -> Seeded:
     from opex_app.auth.permissions import cli_principal
@@ -38,6 +55,7 @@ def seeded(running_app) -> Seeded:
     tag = uuid.uuid4().hex[:6]
     tower = f"E2E Variance {tag}"
     big, small = f"VR-{tag}-BIG", f"VR-{tag}-SMALL"
+    _forget_cached_reports()
     with transaction() as session:
         create_missing(session, cli_principal(), "tower", [tower])
         fy = ensure_fiscal_year(session, FiscalYear(FY_END))
@@ -71,9 +89,19 @@ def test_analyst_comments_a_flagged_line_and_downloads_it(page, login, running_a
     page.reload()
     expect(big.get_by_test_id("variance-comment-input")).to_have_value(text, timeout=WAIT)
 
+    served: list[tuple[str, str, object]] = []  # what the download link answered: shown if the download fails
+
+    def note(kind: str, request) -> None:
+        if "/api/downloads/" in request.url:
+            response = request.response() if kind == "finished" else None
+            served.append((kind, request.method, response.status if response else request.failure))
+
+    page.context.on("requestfinished", lambda r: note("finished", r))
+    page.context.on("requestfailed", lambda r: note("failed", r))
     with page.expect_download(timeout=WAIT) as caught:
         page.get_by_test_id("variance-download").click()
     saved = tmp_path / "variance.xlsx"
+    assert caught.value.failure() is None, served
     caught.value.save_as(saved)
     workbook = openpyxl.load_workbook(saved)
     assert workbook.sheetnames == ["Line"]
