@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import os
+from collections.abc import AsyncIterator
+from typing import BinaryIO
+from urllib.parse import quote
 
 from sqlalchemy import text
 from starlette.applications import Starlette
-from starlette.background import BackgroundTask
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 
 from opex_app.api import v1
@@ -31,10 +34,26 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "database": "ok" if ok else "error"})
 
 
+def _attachment(file_name: str) -> str:
+    quoted = quote(file_name)
+    return f"attachment; filename*=utf-8''{quoted}" if quoted != file_name else f'attachment; filename="{file_name}"'
+
+
+async def _chunks(handle: BinaryIO) -> AsyncIterator[bytes]:
+    try:
+        while chunk := await asyncio.to_thread(handle.read, 1 << 16):
+            yield chunk
+    finally:
+        handle.close()
+
+
 async def download(request: Request) -> Response:
     """Serve a generated file once (GET /api/downloads/{token}); the token is the capability.
 
     HEAD answers without using the ticket up, so a probe cannot spend someone's download.
+    GET opens the file, then removes the ticket's files, then streams from the open handle (POSIX keeps the
+    bytes of an unlinked file open): a FileResponse removing them in its background task raced the server,
+    since under granian it hands the path over (ASGI pathsend) and the file could be gone before it was read.
     """
     token = request.path_params["token"]
     if request.method == "HEAD":
@@ -43,13 +62,14 @@ async def download(request: Request) -> Response:
         ticket = await asyncio.to_thread(downloads.claim, token)
     if ticket is None:
         return PlainTextResponse(GONE, status_code=404, headers={"Cache-Control": "no-store"})
-    return FileResponse(
-        ticket.path,
-        media_type=ticket.media_type,
-        filename=ticket.file_name,
-        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
-        background=None if request.method == "HEAD" else BackgroundTask(downloads.discard, ticket),
-    )
+    headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+    if request.method == "HEAD":
+        return FileResponse(ticket.path, media_type=ticket.media_type, filename=ticket.file_name, headers=headers)
+    handle = await asyncio.to_thread(ticket.path.open, "rb")
+    size = os.fstat(handle.fileno()).st_size
+    await asyncio.to_thread(downloads.discard, ticket)
+    headers |= {"Content-Disposition": _attachment(ticket.file_name), "Content-Length": str(size)}
+    return StreamingResponse(_chunks(handle), media_type=ticket.media_type, headers=headers)
 
 
 api = Starlette(
