@@ -35,6 +35,7 @@ from opex_app.domain.analytics import (
 )
 from opex_app.domain.fiscal import FiscalYear, parse_fiscal_year
 from opex_app.services import api_tokens
+from opex_app.services.analytics import VARIANCE_COLUMNS
 from opex_app.services.audit import jsonable
 from opex_app.services.errors import NotFound, ServiceError
 from opex_app.settings import get_settings
@@ -194,7 +195,7 @@ def variance_payload(principal: Principal, query: VarianceQuery) -> dict[str, An
         "currency": get_settings().base_currency,
         "level": query.level,
         "period": query.period.label(query.fy),
-        "columns": list(REPORT_COLUMNS),
+        "columns": list(VARIANCE_COLUMNS),
         "rows": [{name: jsonable(value) for name, value in row.items()} for row in rows],
     }
 
@@ -307,7 +308,13 @@ def _variance_row_schema() -> dict[str, Any]:
     }
     for column in REPORT_COLUMNS:
         properties.setdefault(column, _PERCENT if column == "variance_pct" else _MONEY)
-    return {"type": "object", "required": list(REPORT_COLUMNS), "properties": properties}
+    properties |= {
+        "flagged": {"type": "boolean", "description": "|variance| over both thresholds (member rows only)"},
+        "comment": {"type": ["string", "null"], "description": "the analyst's variance comment"},
+        "comment_by": {"type": ["string", "null"], "description": "who wrote the comment"},
+        "comment_at": {"type": ["string", "null"], "format": "date-time", "description": "when (UTC)"},
+    }
+    return {"type": "object", "required": list(VARIANCE_COLUMNS), "properties": properties}
 
 
 _HEAD = ["fy", "as_of", "version", "currency"]  # what every figures answer starts with

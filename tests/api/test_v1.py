@@ -160,6 +160,10 @@ def test_a_viewer_reads_the_variance_report(client: TestClient, world: World) ->
         "variance_pct": "100.00",
         "outturn": "500.00",
         "outturn_variance": "100.00",
+        "flagged": False,  # 600 is not over the default 1,00,000
+        "comment": None,
+        "comment_by": None,
+        "comment_at": None,
     }
     assert rows[world.tower_b]["budget"] == "50.00" and rows[world.tower_b]["outturn"] == "0.00"
     assert body["rows"][-1]["row"] == "total"
