@@ -1,7 +1,7 @@
 """The variance report in Chromium: an analyst opens a seeded FY at line level, sees the flagged line, explains
 it, sees the comment with who wrote it, and downloads the workbook, which carries the comment.
 
-FY83 (Apr-82 .. Mar-83), written only here; as of 1 Jun 2083 every month is closed. Budget, no spend:
+FY86 (Apr-85 .. Mar-86), written only here; as of 1 Jun 2086 every month is closed. Budget, no spend:
   BIG   5,00,000: variance 5,00,000 = 100 %, over both default thresholds (10 %, 1,00,000) -> flagged
   SMALL   20,000: 100 % but not over 1,00,000                                            -> not flagged
 """
@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import expect
 
 WAIT = 20_000  # ms: each step waits on what the server sends back, never on time
-FY_END = 2083
+FY_END = 2086
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ def seeded(running_app) -> Seeded:
 def test_analyst_comments_a_flagged_line_and_downloads_it(page, login, running_app, seeded, tmp_path: Path) -> None:
     login(running_app.analyst_email)
     expect(page.get_by_test_id("user-role")).to_have_text("Analyst", timeout=WAIT)
-    page.goto(f"{running_app.url}/variance?fy=FY83&level=line&period=fy&as_of=2083-06-01")
+    page.goto(f"{running_app.url}/variance?fy=FY86&level=line&period=fy&as_of=2086-06-01")
 
     rows = page.get_by_test_id("variance-row")
     big = rows.filter(has_text=seeded.big)
@@ -79,7 +79,7 @@ def test_analyst_comments_a_flagged_line_and_downloads_it(page, login, running_a
     expect(page.get_by_test_id("variance-totals")).to_contain_text("5,20,000")
     expect(page.get_by_test_id("variance-summary")).to_contain_text("2 members · 1 flagged")
 
-    text = "Renewal deferred to FY84 after the vendor review."
+    text = "Renewal deferred to FY87 after the vendor review."
     big.get_by_test_id("variance-comment-input").fill(text)
     big.get_by_test_id("variance-comment-save").click()
     expect(big.get_by_test_id("variance-comment-by")).to_contain_text(running_app.analyst_email, timeout=WAIT)
@@ -92,7 +92,7 @@ def test_analyst_comments_a_flagged_line_and_downloads_it(page, login, running_a
     with page.expect_download(timeout=WAIT) as caught:
         page.get_by_test_id("variance-download").click()
     download = caught.value
-    assert download.suggested_filename == "variance-FY83-fy-line-2083-06-01.xlsx"
+    assert download.suggested_filename == "variance-FY86-fy-line-2086-06-01.xlsx"
     assert download.failure() is None
     saved = tmp_path / "variance.xlsx"
     download.save_as(saved)
