@@ -27,7 +27,7 @@ from typing import Any, Protocol, TypeVar
 import redis
 from sqlmodel import Session
 
-from opex_app.services.data_version import versioned_session, watcher
+from opex_app.services.data_version import database_identity, versioned_session, watcher
 from opex_app.settings import get_settings
 
 T = TypeVar("T")
@@ -183,7 +183,7 @@ def _lookup_or_compute(
     namespace: str, key: tuple[str, ...], compute: Callable[[Session], T], session: Session, version: int
 ) -> T:
     store = backend()
-    full_key = cache_key(namespace, key, version)
+    full_key = cache_key(namespace, (database_identity(session), *key), version)
     usable = True
     try:
         found = store.get(full_key)

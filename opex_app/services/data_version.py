@@ -41,6 +41,22 @@ def current(session: Session) -> int:
     return int(session.execute(text(VERSION_SQL)).scalar_one())
 
 
+_IDENTITY_SQL = """
+SELECT (SELECT system_identifier FROM pg_control_system())::text || '/' || d.oid::text
+FROM pg_database d WHERE d.datname = current_database()
+"""
+
+
+def database_identity(session: Session) -> str:
+    """Which database a version counts in: the cluster's system identifier and the database's oid.
+
+    Versions restart wherever a database is created (a test run, a restore into a fresh database), so a version
+    alone does not name a state of the data: a cache shared by several databases (one Redis) keys on both.
+    A physical replica has its primary's identity, as it should.
+    """
+    return str(session.execute(text(_IDENTITY_SQL)).scalar_one())
+
+
 @lru_cache(maxsize=4)
 def _engine_for(url: str) -> Engine:
     """An engine for a server other than the primary (a replica, or a test's scratch database)."""

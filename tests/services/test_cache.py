@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 import redis
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
@@ -18,7 +18,7 @@ from opex_app.db import transaction
 from opex_app.models import Tower
 from opex_app.services import cache
 from opex_app.services.cache import BackendError, MemoryBackend, RedisBackend, get_or_compute
-from opex_app.services.data_version import watcher
+from opex_app.services.data_version import database_identity, watcher
 from tests.services.live_db import app_on, reaches
 
 REDIS_URL = os.environ.get("OPEX_TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
@@ -103,7 +103,26 @@ def test_a_value_is_stored_under_the_version_its_snapshot_read(live: str) -> Non
 
     version, value = get_or_compute(NS, ("racy",), names_then_write)
     assert get_or_compute(NS, ("racy",), _tower_names) == (version + 1, _tower_names_now())
-    assert cache.backend().get(cache.cache_key(NS, ("racy",), version)) == value
+    assert cache.backend().get(cache.cache_key(NS, (_identity(), "racy"), version)) == value
+
+
+def _identity() -> str:
+    with transaction() as session:
+        return database_identity(session)
+
+
+def test_the_key_names_the_database_as_well_as_the_version(live: str, database_url: str) -> None:
+    # Versions restart in every new database (a test run, a restore): one Redis shared by two databases must
+    # not serve one's figures to the other at the same version, so the key names the database too.
+    version, value = get_or_compute(NS, ("towers",), _tower_names)
+    assert cache.backend().get(cache.cache_key(NS, (_identity(), "towers"), version)) == value
+    assert cache.backend().get(cache.cache_key(NS, ("towers",), version)) is cache._MISSING
+    engine = create_engine(database_url)
+    try:
+        with Session(engine) as session:
+            assert database_identity(session) != _identity()  # the run's database, beside the scratch one
+    finally:
+        engine.dispose()
 
 
 def _tower_names_now() -> list[str]:
