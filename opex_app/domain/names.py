@@ -15,3 +15,9 @@ def clean_name(name: str) -> str:
 def name_key(name: str) -> str:
     """The key names are matched and kept unique on: cleaned and case-folded."""
     return clean_name(name).casefold()
+
+
+def contains_pattern(query: str) -> str:
+    """A LIKE/ILIKE pattern (with ESCAPE '\\') matching `query` anywhere; its own % and _ are taken literally."""
+    escaped = query.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from sqlalchemy import text
 from sqlmodel import Field, SQLModel
 
 from opex_app.models._types import created_at_field
@@ -19,6 +20,7 @@ class FiscalYearRow(SQLModel, table=True):
     start_date: date
     end_date: date
     is_closed: bool = Field(default=False)
+    is_active: bool = Field(default=True, sa_column_kwargs={"server_default": text("true")})  # offered in FY pickers
 
 
 class MasterBase(SQLModel):
@@ -30,6 +32,8 @@ class MasterBase(SQLModel):
     code: str | None = Field(default=None, max_length=50)
     is_active: bool = Field(default=True)
     created_at: datetime = created_at_field()
+    # set on a duplicate merged into another master of its kind: names resolve to the survivor
+    merged_into_id: int | None = Field(default=None)
 
 
 class Tower(MasterBase, table=True):

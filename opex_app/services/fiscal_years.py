@@ -29,8 +29,12 @@ def to_fiscal_year(row: FiscalYearRow) -> FiscalYear:
     return FiscalYear(row.end_year, row.start_month)
 
 
-def list_fiscal_years(session: Session) -> list[FiscalYearRow]:
-    return list(session.exec(select(FiscalYearRow).order_by(col(FiscalYearRow.end_year).desc())))
+def list_fiscal_years(session: Session, *, include_inactive: bool = False) -> list[FiscalYearRow]:
+    """Fiscal years, newest first; the pickers leave out those an admin deactivated."""
+    stmt = select(FiscalYearRow).order_by(col(FiscalYearRow.end_year).desc())
+    if not include_inactive:
+        stmt = stmt.where(col(FiscalYearRow.is_active))
+    return list(session.exec(stmt))
 
 
 def current_fiscal_year() -> FiscalYear:

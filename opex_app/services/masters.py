@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import text
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from opex_app.auth.permissions import Permission, Principal, require
 from opex_app.domain.names import clean_name, name_key
@@ -22,9 +22,10 @@ def master_model(kind: str) -> type[MasterBase]:
 
 
 def name_index(session: Session, kind: str) -> dict[str, int]:
-    """{name_key: id} of every master of one kind."""
+    """{name_key: id} of every master of one kind; a merged duplicate's name resolves to its survivor."""
     model = master_model(kind)
-    return {key: id_ for key, id_ in session.exec(select(model.name_key, model.id)) if id_ is not None}
+    target = func.coalesce(col(model.merged_into_id), col(model.id))
+    return {key: id_ for key, id_ in session.exec(select(model.name_key, target)) if id_ is not None}
 
 
 def names_by_id(session: Session, kind: str) -> dict[int, str]:

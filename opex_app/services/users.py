@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, delete, func, select
@@ -43,7 +44,23 @@ def create_user(
     password: str | None = None,
     full_name: str = "",
 ) -> CreatedUser:
+    return create_user_with_roles(session, principal, email=email, roles=[role], password=password, full_name=full_name)
+
+
+def create_user_with_roles(
+    session: Session,
+    principal: Principal,
+    *,
+    email: str,
+    roles: Sequence[RoleName],
+    password: str | None = None,
+    full_name: str = "",
+) -> CreatedUser:
+    """A new account with `roles` (the first is the one `CreatedUser.role` names); without `password`, a
+    generated one is returned in `CreatedUser.password`, to be shown once."""
     require(principal, Permission.MANAGE_USERS)
+    if not roles:
+        raise ServiceError("choose at least one role")
     email_key = normalise_email(email)
     if session.exec(select(AppUser.id).where(AppUser.email == email_key)).first() is not None:
         raise ServiceError(f"a user with e-mail {email_key} already exists")
@@ -57,19 +74,23 @@ def create_user(
     session.add(user)
     session.flush()
     assert user.id is not None
-    _set_roles(session, user.id, [role])
+    replace_roles(session, user.id, list(roles))
     audit.record(
         session,
         principal,
         action="create",
         entity="app_user",
         entity_id=user.id,
-        changes={"email": [None, email_key], "full_name": [None, user.full_name], "roles": [None, [role.value]]},
+        changes={
+            "email": [None, email_key],
+            "full_name": [None, user.full_name],
+            "roles": [None, [r.value for r in roles]],
+        },
     )
-    return CreatedUser(user.id, email_key, role, secret if generated else None)
+    return CreatedUser(user.id, email_key, roles[0], secret if generated else None)
 
 
-def _set_roles(session: Session, user_id: int, roles: list[RoleName]) -> None:
+def replace_roles(session: Session, user_id: int, roles: list[RoleName]) -> None:
     session.exec(delete(UserRole).where(col(UserRole.user_id) == user_id))  # type: ignore[call-overload]
     role_ids = session.exec(select(Role.id).where(col(Role.name).in_([r.value for r in roles]))).all()
     for role_id in role_ids:
