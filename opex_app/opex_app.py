@@ -9,6 +9,8 @@ from opex_app.pages import (  # noqa: F401
     actual_detail,
     actuals,
     admin_audit,
+    admin_masters,
+    admin_roles,
     admin_users,
     approvals,
     budget_line,

@@ -18,6 +18,20 @@ class Permission(enum.StrEnum):
     VIEW_AUDIT = "view_audit"
 
 
+# What each permission lets a user do: shown on the role matrix page (/admin/roles).
+PERMISSION_DESCRIPTIONS: dict[Permission, str] = {
+    Permission.VIEW_DASHBOARDS: "See the overview, budget lines, POs, invoices and reports",
+    Permission.EDIT_BUDGET: "Edit budget lines, enter and link invoices, add notes",
+    Permission.IMPORT: "Import budget, PO, invoice and FX workbooks",
+    Permission.CREATE_PO: "Create purchase orders and submit them for approval",
+    Permission.APPROVE_PO: "Approve or reject submitted purchase orders",
+    Permission.MANAGE_FX: "Add and correct FX rates",
+    Permission.MANAGE_MASTERS: "Create, rename, deactivate and merge master data; activate currencies and FYs",
+    Permission.MANAGE_USERS: "Add users, change their roles, deactivate them, reset passwords",
+    Permission.VIEW_AUDIT: "Read the audit trail",
+}
+
+
 class RoleName(enum.StrEnum):
     VIEWER = "viewer"
     ANALYST = "analyst"

@@ -44,7 +44,9 @@ def nav_items() -> list[NavItem]:
         NavItem("Unlinked actuals", "/actuals/unlinked", "unlink", AppState.can_edit_budget),
         NavItem("Import", "/import", "upload", AppState.can_import),
         NavItem("FX rates", "/admin/fx", "coins", _granted(Permission.MANAGE_FX)),
+        NavItem("Master data", "/admin/masters", "database", _granted(Permission.MANAGE_MASTERS)),
         NavItem("Users", "/admin/users", "users", AppState.is_admin),
+        NavItem("Roles", "/admin/roles", "shield-check", AppState.is_admin),
         NavItem("Audit trail", "/admin/audit", "history", AppState.can_view_audit),
     ]
 

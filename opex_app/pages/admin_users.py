@@ -1,14 +1,21 @@
-"""Users (Admin): who has access, and adding a colleague without touching a server."""
+"""Users (Admin): find a colleague, add one (their password is shown once), change roles, deactivate,
+reactivate, reset a password. Accounts are never deleted: their history stays."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
-from opex_app.auth.permissions import Permission
-from opex_app.components.cards import data_table
+from opex_app.auth.permissions import Permission, RoleName
 from opex_app.components.layout import app_page
+from opex_app.components.pager import pager
 from opex_app.state.admin import UsersState
 
+# Reflex turns state attributes into Vars and handlers into event specs, which mypy cannot see.
+S: Any = UsersState
+
+ROLES = [r.value for r in RoleName]  # least to most powerful
 COLUMNS = [
     ("email", "E-mail"),
     ("name", "Name"),
@@ -16,6 +23,28 @@ COLUMNS = [
     ("active", "Active"),
     ("last_login", "Last login"),
 ]
+
+
+def _role_boxes(prefix: str, checked: Any = None) -> rx.Component:
+    """One checkbox per role, named role_<name> (the handler reads the ticked ones)."""
+    return rx.hstack(
+        *[
+            rx.text.label(
+                rx.checkbox(
+                    name=f"role_{role}",
+                    default_checked=(role == "viewer") if checked is None else checked.contains(role),
+                    data_testid=f"{prefix}-role-{role}",
+                ),
+                role.title(),
+                display="flex",
+                gap="0.35rem",
+                align_items="center",
+            )
+            for role in ROLES
+        ],
+        spacing="3",
+        wrap="wrap",
+    )
 
 
 def _add_form() -> rx.Component:
@@ -28,14 +57,167 @@ def _add_form() -> rx.Component:
                 required=True,
                 data_testid="new-user-email",
             ),
-            rx.input(name="name", placeholder="Full name"),
-            rx.select(UsersState.role_choices, name="role", default_value="Viewer"),
-            rx.button("Add user", type="submit", data_testid="new-user-submit"),
-            spacing="2",
+            rx.input(name="name", placeholder="Full name", data_testid="new-user-name"),
+            _role_boxes("new-user"),
+            rx.button(rx.icon("user-plus", size=14), "Add user", type="submit", data_testid="new-user-submit"),
+            spacing="3",
             wrap="wrap",
+            align="center",
         ),
-        on_submit=UsersState.add_user,
+        on_submit=S.add_user,
         reset_on_submit=True,
+    )
+
+
+def _search_form() -> rx.Component:
+    return rx.form(
+        rx.hstack(
+            rx.input(name="query", placeholder="Search e-mail or name", width="18rem", data_testid="users-search"),
+            rx.button(rx.icon("search", size=14), "Search", type="submit", variant="soft"),
+            spacing="2",
+        ),
+        on_submit=S.search,
+        reset_on_submit=False,
+    )
+
+
+def _actions(row: Any) -> rx.Component:
+    return rx.hstack(
+        rx.button("Roles", size="1", variant="soft", on_click=S.open_roles(row["id"])),
+        rx.button("Reset password", size="1", variant="soft", on_click=S.ask_confirm("reset", row["id"])),
+        rx.cond(
+            row["active"] == "yes",
+            rx.button(
+                "Deactivate",
+                size="1",
+                variant="soft",
+                color_scheme="red",
+                on_click=S.ask_confirm("deactivate", row["id"]),
+            ),
+            rx.button("Reactivate", size="1", variant="soft", color_scheme="green", on_click=S.reactivate(row["id"])),
+        ),
+        spacing="2",
+    )
+
+
+def _table() -> rx.Component:
+    return rx.table.root(
+        rx.table.header(
+            rx.table.row(*[rx.table.column_header_cell(h) for _, h in COLUMNS], rx.table.column_header_cell(""))
+        ),
+        rx.table.body(
+            rx.foreach(
+                S.rows,
+                lambda row: rx.table.row(
+                    *[rx.table.cell(row[key], white_space="nowrap") for key, _ in COLUMNS],
+                    rx.table.cell(_actions(row)),
+                    color=rx.cond(row["active"] == "yes", "inherit", rx.color("gray", 10)),
+                ),
+            )
+        ),
+        size="1",
+        variant="surface",
+        width="100%",
+        data_testid="users-table",
+    )
+
+
+def _roles_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Roles of ", S.edit_email),
+            rx.dialog.description(
+                "Their other sessions end when you save: an open tab of theirs must log in again.", size="2"
+            ),
+            rx.form(
+                rx.vstack(
+                    _role_boxes("edit", S.edit_roles),
+                    rx.hstack(
+                        rx.button(
+                            "Cancel", type="button", variant="soft", color_scheme="gray", on_click=S.close_dialogs
+                        ),
+                        rx.button("Save roles", type="submit", data_testid="roles-save"),
+                        justify="end",
+                        width="100%",
+                    ),
+                    spacing="4",
+                    margin_top="0.75rem",
+                ),
+                key=S.edit_user_id,
+                on_submit=S.save_roles,
+                reset_on_submit=False,
+            ),
+            max_width="32rem",
+            data_testid="roles-dialog",
+        ),
+        open=S.edit_user_id != 0,
+        on_open_change=lambda _: S.close_dialogs(),
+    )
+
+
+def _confirm_dialog() -> rx.Component:
+    deactivating = S.confirm_action == "deactivate"
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(rx.cond(deactivating, "Deactivate ", "Reset the password of "), S.confirm_email, "?"),
+            rx.alert_dialog.description(
+                rx.cond(
+                    deactivating,
+                    "They can no longer log in, and their open sessions end now. Their history stays; "
+                    "you can reactivate them later.",
+                    "A new password is generated and shown once. Their open sessions end now.",
+                ),
+                size="2",
+            ),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(
+                    rx.button(
+                        rx.cond(deactivating, "Deactivate", "Reset password"),
+                        color_scheme=rx.cond(deactivating, "red", "teal"),
+                        on_click=S.confirm,
+                        data_testid="confirm-action",
+                    )
+                ),
+                justify="end",
+                spacing="2",
+                margin_top="1rem",
+            ),
+            max_width="30rem",
+        ),
+        open=S.confirm_action != "",
+        on_open_change=lambda _: S.close_dialogs(),
+    )
+
+
+def _secret_dialog() -> rx.Component:
+    """The generated password, shown once: closing the dialog removes it from the page's state."""
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Password for ", S.secret_email),
+            rx.dialog.description(
+                "Copy it now and give it to them over a safe channel: it is shown only this once.", size="2"
+            ),
+            rx.hstack(
+                rx.code(S.one_time_password, size="5", data_testid="one-time-password"),
+                rx.icon_button(
+                    rx.icon("copy", size=14),
+                    variant="soft",
+                    on_click=rx.set_clipboard(S.one_time_password),
+                    aria_label="Copy",
+                ),
+                align="center",
+                spacing="3",
+                margin_y="1rem",
+            ),
+            rx.hstack(
+                rx.button("Done", on_click=S.dismiss_secret, data_testid="one-time-password-done"),
+                justify="end",
+            ),
+            max_width="30rem",
+        ),
+        open=S.one_time_password != "",
+        on_open_change=lambda _: S.dismiss_secret(),
     )
 
 
@@ -43,12 +225,21 @@ def _add_form() -> rx.Component:
 def users_page() -> rx.Component:
     return rx.vstack(
         rx.card(rx.vstack(rx.heading("Add a colleague", size="3"), _add_form(), spacing="2"), width="100%"),
-        rx.cond(UsersState.error != "", rx.callout(UsersState.error, color_scheme="red", icon="triangle-alert")),
         rx.cond(
-            UsersState.message != "",
-            rx.callout(UsersState.message, color_scheme="green", icon="check", data_testid="new-user-message"),
+            S.error != "", rx.callout(S.error, color_scheme="red", icon="triangle-alert", data_testid="users-error")
         ),
-        data_table(COLUMNS, UsersState.rows, test_id="users-table"),
+        rx.cond(
+            S.message != "",
+            rx.callout(S.message, color_scheme="green", icon="check", data_testid="new-user-message"),
+        ),
+        _search_form(),
+        _table(),
+        pager(
+            S, rx.text(S.total, " users · page ", S.page_number, " of ", S.page_count, size="2"), test_id_prefix="users"
+        ),
+        _roles_dialog(),
+        _confirm_dialog(),
+        _secret_dialog(),
         spacing="3",
         width="100%",
     )

@@ -124,6 +124,16 @@ def get_master(session: Session, kind: str, master_id: int, *, for_update: bool 
     return row
 
 
+def find_by_name(*, session: Session, principal: Principal, kind: str, name: str) -> MasterBase:
+    """The master of `kind` called `name` (matched by name key, as imports match)."""
+    require(principal, Permission.MANAGE_MASTERS)
+    model = master_model(kind)
+    row = session.exec(select(model).where(model.name_key == name_key(name))).first()
+    if row is None:
+        raise NotFound(f"no {KIND_LABELS[kind].lower()} named '{clean_name(name)}'")
+    return row
+
+
 def create_master(*, session: Session, principal: Principal, kind: str, name: str, code: str = "") -> int:
     """A new active master; its name must not clash (by name key) with any of its kind, active or not."""
     require(principal, Permission.MANAGE_MASTERS)

@@ -1,4 +1,4 @@
-"""Admin states: users (list, add a colleague) and the audit trail."""
+"""Admin states: users (search, add, roles, deactivate, reset password) and the audit trail."""
 
 from __future__ import annotations
 
@@ -7,51 +7,201 @@ from typing import Any
 
 from opex_app.auth.permissions import Permission, RoleName
 from opex_app.db import read_session, transaction
-from opex_app.services import audit, users
+from opex_app.services import audit, user_admin
 from opex_app.services.errors import ServiceError
 from opex_app.state.base import AppState
-from opex_app.state.guard import current_principal, guarded
+from opex_app.state.guard import current_principal, guarded, public_handler
 
 
 class UsersState(AppState):
+    """One page of users, and the dialogs that change one. A generated password is held only until the
+    dialog that shows it closes, or until the next event of this page, whichever comes first."""
+
     rows: list[dict[str, str]] = []
+    query: str = ""
+    page_number: int = 1
+    page_count: int = 1
+    total: int = 0
     message: str = ""
     error: str = ""
-    role_choices: list[str] = [r.value.title() for r in RoleName]
+    # the edit-roles dialog
+    edit_user_id: int = 0
+    edit_email: str = ""
+    edit_roles: list[str] = []
+    # the confirm dialog of deactivate / reset password
+    confirm_action: str = ""  # "deactivate" | "reset"
+    confirm_user_id: int = 0
+    confirm_email: str = ""
+    # the one-time password dialog
+    secret_email: str = ""
+    one_time_password: str = ""
+
+    def _forget_secret(self) -> None:
+        self.secret_email = self.one_time_password = ""
+
+    def _reset_messages(self) -> None:
+        self._forget_secret()
+        self.message = self.error = ""
+
+    @public_handler
+    def dismiss_secret(self) -> None:
+        """Closing the one-time password dialog drops the password from state. Public: it only forgets,
+        and it must work even when the session has just ended."""
+        self._forget_secret()
 
     @guarded(Permission.MANAGE_USERS)
     def load(self) -> None:
+        """on_load: a fresh first page, no dialog open."""
+        self._reset_messages()
+        self.query, self.page_number, self.edit_user_id, self.confirm_action = "", 1, 0, ""
+        self._load()
+
+    @guarded(Permission.MANAGE_USERS)
+    def search(self, form: dict[str, Any]) -> None:
+        self._reset_messages()
+        self.query, self.page_number = str(form.get("query") or "").strip(), 1
+        self._load()
+
+    @guarded(Permission.MANAGE_USERS)
+    def go_to_page(self, number: int) -> None:
+        self._forget_secret()
+        self.page_number = int(number)
+        self._load()
+
+    def _load(self) -> None:
         with read_session() as session:
-            listed = users.list_users(session, current_principal())
-        self.rows = [
-            {
-                "email": u.email,
-                "name": u.full_name,
-                "roles": ", ".join(sorted(r.value.title() for r in roles)),
-                "active": "yes" if u.is_active else "no",
-                "last_login": u.last_login_at.strftime("%d-%b-%Y %H:%M") if u.last_login_at else "never",
-            }
-            for u, roles in listed
-        ]
+            page = user_admin.search_users(
+                session=session, principal=current_principal(), query=self.query, page=self.page_number
+            )
+        self.rows = [_user_row(r) for r in page.rows]
+        self.page_number, self.page_count, self.total = page.page, page.page_count, page.total
 
     @guarded(Permission.MANAGE_USERS)
     def add_user(self, form: dict[str, Any]) -> Any:
-        self.message = self.error = ""
+        self.message = self.error = self.secret_email = self.one_time_password = ""
         try:
-            role = RoleName.parse(str(form.get("role") or "viewer"))
             with transaction() as session:
-                created = users.create_user(
-                    session,
-                    current_principal(),
+                created = user_admin.create_account(
+                    session=session,
+                    principal=current_principal(),
                     email=str(form.get("email", "")),
-                    role=role,
                     full_name=str(form.get("name", "")),
+                    roles=_form_roles(form),
                 )
-        except (ServiceError, ValueError) as exc:
+        except ServiceError as exc:
             self.error = str(exc)
             return None
-        self.message = f"Created {created.email} ({role.value.title()}). Their password, shown once: {created.password}"
-        return UsersState.load
+        self.message = f"Created {created.email}. Give them the password shown once; they can change it later."
+        self.secret_email, self.one_time_password = created.email, created.password or ""
+        return UsersState.load_page
+
+    @guarded(Permission.MANAGE_USERS)
+    def load_page(self) -> None:
+        """Reload the current page after a change (keeps the search, the page and the messages)."""
+        self._load()
+
+    @guarded(Permission.MANAGE_USERS)
+    def open_roles(self, user_id: int) -> None:
+        self._reset_messages()
+        row = next((r for r in self.rows if r["id"] == str(user_id)), None)
+        if row is None:
+            self.error = "That user is not on this page any more: search again."
+            return
+        self.edit_user_id, self.edit_email = int(user_id), row["email"]
+        self.edit_roles = [r for r in row["role_values"].split(",") if r]
+
+    @guarded(Permission.MANAGE_USERS)
+    def close_dialogs(self) -> None:
+        self.edit_user_id, self.confirm_action = 0, ""
+
+    @guarded(Permission.MANAGE_USERS)
+    def save_roles(self, form: dict[str, Any]) -> None:
+        self._reset_messages()
+        try:
+            with transaction() as session:
+                roles = user_admin.set_roles(
+                    session=session,
+                    principal=current_principal(),
+                    user_id=self.edit_user_id,
+                    roles=_form_roles(form),
+                    keep_token=self.session_token,
+                )
+        except ServiceError as exc:
+            self.error = str(exc)
+            return
+        shown = ", ".join(r.value.title() for r in roles)
+        self.message = f"{self.edit_email} now has: {shown}. Their other sessions have ended."
+        self.edit_user_id = 0
+        self._load()
+
+    @guarded(Permission.MANAGE_USERS)
+    def ask_confirm(self, action: str, user_id: int) -> None:
+        self._reset_messages()
+        row = next((r for r in self.rows if r["id"] == str(user_id)), None)
+        if action not in {"deactivate", "reset"} or row is None:
+            self.error = "That user is not on this page any more: search again."
+            return
+        self.confirm_action, self.confirm_user_id, self.confirm_email = action, int(user_id), row["email"]
+
+    @guarded(Permission.MANAGE_USERS)
+    def confirm(self) -> None:
+        self._reset_messages()
+        action, user_id, email = self.confirm_action, self.confirm_user_id, self.confirm_email
+        self.confirm_action = ""
+        if action not in {"reset", "deactivate"}:
+            return
+        secret = ""
+        try:
+            with transaction() as session:
+                principal, token = current_principal(), self.session_token
+                if action == "reset":
+                    secret = user_admin.reset_password(
+                        session=session, principal=principal, user_id=user_id, keep_token=token
+                    )
+                else:
+                    user_admin.set_active(
+                        session=session, principal=principal, user_id=user_id, active=False, keep_token=token
+                    )
+        except ServiceError as exc:
+            self.error = str(exc)
+            return
+        if action == "reset":
+            self.message = f"New password for {email}: their sessions have ended."
+            self.secret_email, self.one_time_password = email, secret
+        else:
+            self.message = f"{email} is deactivated: their sessions have ended and they cannot log in."
+        self._load()
+
+    @guarded(Permission.MANAGE_USERS)
+    def reactivate(self, user_id: int) -> None:
+        self._reset_messages()
+        try:
+            with transaction() as session:
+                user_admin.set_active(session=session, principal=current_principal(), user_id=int(user_id), active=True)
+        except ServiceError as exc:
+            self.error = str(exc)
+            return
+        self.message = "Reactivated: they can log in again with their password."
+        self._load()
+
+
+def _form_roles(form: dict[str, Any]) -> list[str]:
+    """The roles a form ticked (`role_<name>` checkboxes), or its single `role` choice."""
+    ticked = [r.value for r in RoleName if form.get(f"role_{r.value}")]
+    single = str(form.get("role") or "").strip()
+    return ticked + ([single] if single else [])
+
+
+def _user_row(row: user_admin.UserRow) -> dict[str, str]:
+    return {
+        "id": str(row.id),
+        "email": row.email,
+        "name": row.full_name,
+        "roles": ", ".join(r.value.title() for r in row.roles),
+        "role_values": ",".join(r.value for r in row.roles),
+        "active": "yes" if row.is_active else "no",
+        "last_login": row.last_login_at.strftime("%d-%b-%Y %H:%M") if row.last_login_at else "never",
+    }
 
 
 class AuditState(AppState):

@@ -1,0 +1,95 @@
+"""The users page's handlers, called directly as the browser would (no UI): a generated password reaches
+state once and leaves it on the next event; an ended session is refused at its next event."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from opex_app.auth.permissions import Principal, RoleName, cli_principal
+from opex_app.db import transaction
+from opex_app.services import sessions
+from opex_app.services.users import create_user
+
+PASSWORD = "correct horse battery"
+
+
+class FakeUsersPage:
+    """The UsersState fields and private helpers, on a plain object whose `_require` resolves a real token."""
+
+    def __init__(self, token: str) -> None:
+        from opex_app.state.admin import UsersState
+
+        importlib.import_module("opex_app.opex_app")
+        for name in ("_forget_secret", "_reset_messages", "_load"):
+            setattr(self, name, getattr(UsersState, name).__get__(self))
+        self.session_token = token
+        self.rows: list[dict[str, str]] = []
+        self.query, self.page_number, self.page_count, self.total = "", 1, 1, 0
+        self.message = self.error = self.secret_email = self.one_time_password = ""
+        self.edit_user_id, self.edit_email, self.edit_roles = 0, "", []
+        self.confirm_action, self.confirm_user_id, self.confirm_email = "", 0, ""
+
+    def _require(self, permission: Any) -> Principal:
+        from opex_app.auth.permissions import PermissionDenied, require
+
+        with transaction() as session:
+            principal = sessions.resolve(session, self.session_token)
+        if principal is None:
+            raise PermissionDenied("Your session has ended. Please log in again.")
+        return require(principal, permission)
+
+
+def _handler(name: str) -> Any:
+    from opex_app.state.admin import UsersState
+
+    return UsersState.event_handlers[name].fn
+
+
+def _admin_page(email: str) -> FakeUsersPage:
+    with transaction() as session:
+        create_user(session, cli_principal(), email=email, role=RoleName.ADMIN, password=PASSWORD)
+        token, _ = sessions.login(session, email=email, password=PASSWORD)
+    return FakeUsersPage(token)
+
+
+def test_one_time_password_is_shown_once_then_forgotten(database_url: str) -> None:
+    page = _admin_page("otp-admin@example.com")
+    _handler("add_user")(page, {"email": "otp-new@example.com", "name": "Otto", "role_analyst": "on"})
+    assert page.error == "" and page.secret_email == "otp-new@example.com"
+    secret = page.one_time_password
+    assert len(secret) >= 12
+    with transaction() as session:
+        _, principal = sessions.login(session, email="otp-new@example.com", password=secret)
+    assert principal.roles == frozenset({RoleName.ANALYST})
+    _handler("search")(page, {"query": "otp-"})  # the next event of the page
+    assert page.one_time_password == "" and page.secret_email == ""
+    assert [row["email"] for row in page.rows] == ["otp-admin@example.com", "otp-new@example.com"]
+    _handler("add_user")(page, {"email": "otp-two@example.com", "role": "viewer"})
+    assert page.one_time_password
+    _handler("dismiss_secret")(page)  # the dialog closes
+    assert page.one_time_password == ""
+
+
+def test_deactivated_admins_open_tab_is_refused_at_its_next_event(database_url: str) -> None:
+    boss = _admin_page("otp-boss@example.com")
+    other = _admin_page("otp-other@example.com")
+    _handler("search")(boss, {"query": "otp-other"})
+    (row,) = boss.rows
+    _handler("ask_confirm")(boss, "deactivate", int(row["id"]))
+    _handler("confirm")(boss)
+    assert boss.error == "" and "is deactivated" in boss.message
+    refused = _handler("search")(other, {"query": ""})
+    assert "session has ended" in str(refused)
+    assert other.rows == []
+
+
+def test_you_cannot_deactivate_yourself_through_the_page(database_url: str) -> None:
+    page = _admin_page("otp-self@example.com")
+    _handler("search")(page, {"query": "otp-self"})
+    (row,) = page.rows
+    _handler("ask_confirm")(page, "deactivate", int(row["id"]))
+    _handler("confirm")(page)
+    assert page.error == "You cannot deactivate your own account: ask another admin."
+    assert _handler("search")(page, {"query": "otp-self"}) is None  # not refused: still logged in
+    assert [r["active"] for r in page.rows] == ["yes"]
