@@ -14,12 +14,11 @@ ROLES = list(RoleName)  # least to most powerful
 def _mark(role: RoleName, permission: Permission) -> rx.Component:
     granted = permission in ROLE_PERMISSIONS[role]
     return rx.table.cell(
-        rx.cond(
-            granted,
-            rx.icon("check", size=16, color=rx.color("green", 10), aria_label="granted"),
-            rx.text("–", color_scheme="gray", aria_label="not granted"),
+        rx.center(
+            rx.icon("check", size=16, color=rx.color("green", 10), aria_label="granted")
+            if granted
+            else rx.text("–", color_scheme="gray", aria_label="not granted"),
         ),
-        text_align="center",
         data_testid=f"grant-{role.value}-{permission.value}",
         data_granted="yes" if granted else "no",
     )

@@ -29,7 +29,7 @@ def _role_boxes(prefix: str, checked: Any = None) -> rx.Component:
     """One checkbox per role, named role_<name> (the handler reads the ticked ones)."""
     return rx.hstack(
         *[
-            rx.text.label(
+            rx.el.label(
                 rx.checkbox(
                     name=f"role_{role}",
                     default_checked=(role == "viewer") if checked is None else checked.contains(role),

@@ -15,7 +15,11 @@ from opex_app.services.master_merge import merge_masters
 from opex_app.state.base import AppState
 from opex_app.state.guard import current_principal, guarded
 
-REFERENCE_LABELS = {"budget_line": "lines", "purchase_order": "POs", "actual": "invoices"}
+REFERENCE_LABELS = {
+    "budget_line": ("line", "lines"),
+    "purchase_order": ("PO", "POs"),
+    "actual": ("invoice", "invoices"),
+}
 TABS = [*masters_admin.KIND_LABELS, "currency", "fiscal_year"]
 
 
@@ -171,7 +175,7 @@ class MastersState(AppState):
         except ServiceError as exc:
             self.error = _sentence(exc)
             return
-        moved = ", ".join(f"{n} {REFERENCE_LABELS.get(t, t)}" for t, n in result.moved.items())
+        moved = _counted(result.moved)
         kept = f" {result.comments_moved} variance comments moved." if result.comments_moved else ""
         dup = result.duplicate
         self._done(f"Merged '{dup}' into '{result.survivor}': moved {moved}; '{dup}' is now inactive.{kept}")
@@ -205,8 +209,13 @@ def _sentence(exc: Exception) -> str:
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
+def _counted(counts: dict[str, int]) -> str:
+    """{'budget_line': 1, 'purchase_order': 2} -> '1 line, 2 POs'."""
+    return ", ".join(f"{n} {REFERENCE_LABELS[t][0 if n == 1 else 1]}" for t, n in counts.items())
+
+
 def _master_row(row: masters_admin.MasterRow) -> dict[str, str]:
-    refs = ", ".join(f"{n} {REFERENCE_LABELS.get(t, t)}" for t, n in row.references.items())
+    refs = _counted(row.references)
     status = f"merged into {row.merged_into}" if row.merged_into else ("active" if row.is_active else "inactive")
     return {
         "id": str(row.id),
@@ -239,7 +248,7 @@ def _fy_row(fy: Any, lines: int) -> dict[str, str]:
         "id": str(fy.id),
         "name": fy.name,
         "code": f"{fy.start_date:%d-%b-%Y} – {fy.end_date:%d-%b-%Y}",
-        "refs": f"{lines} lines",
+        "refs": _counted({"budget_line": lines}),
         "total": str(lines),
         "status": "active" if fy.is_active else "inactive",
         "active": "yes" if fy.is_active else "no",
