@@ -65,11 +65,18 @@ class MasterPage:
     page_count: int
 
 
-def _counts_sql(kind: str) -> str:
-    """One scalar sub-query per referring column (table and column names come from REFERENCES, not input)."""
-    return ", ".join(
-        f"(SELECT count(*) FROM {table} r WHERE r.{column} = m.id) AS {table}" for table, column in REFERENCES[kind]
-    )
+def _reference_counts(session: Session, kind: str, ids: list[int]) -> dict[str, dict[int, int]]:
+    """{table: {master id: rows}} for one page of masters: one grouped query per referring column, so a
+    table is read once per page (budget_line has no per-master index: migration 0002 dropped them for
+    import speed). Table and column names come from REFERENCES, never from input."""
+    counts: dict[str, dict[int, int]] = {}
+    for table, column in REFERENCES[kind]:
+        rows = session.execute(
+            text(f"SELECT {column}, count(*) FROM {table} WHERE {column} = ANY(:ids) GROUP BY {column}"),
+            {"ids": ids},
+        ).tuples()
+        counts[table] = {int(id_): int(n) for id_, n in rows}
+    return counts
 
 
 def list_masters(
@@ -85,7 +92,7 @@ def list_masters(
     page = min(max(1, page), page_count)
     rows = session.execute(
         text(f"""
-        SELECT m.id, m.name, m.code, m.is_active, s.name AS merged_into, {_counts_sql(kind)}
+        SELECT m.id, m.name, m.code, m.is_active, s.name AS merged_into
         FROM {table} m LEFT JOIN {table} s ON s.id = m.merged_into_id
         WHERE {where}
         ORDER BY m.name_key, m.id
@@ -93,9 +100,9 @@ def list_masters(
         """),
         {**params, "limit": page_size, "offset": (page - 1) * page_size},
     ).all()
-    tables = [t for t, _ in REFERENCES[kind]]
+    counts = _reference_counts(session, kind, [r.id for r in rows]) if rows else {}
     listed = [
-        MasterRow(r.id, r.name, r.code, r.is_active, r.merged_into, {t: int(getattr(r, t)) for t in tables})
+        MasterRow(r.id, r.name, r.code, r.is_active, r.merged_into, {t: n.get(r.id, 0) for t, n in counts.items()})
         for r in rows
     ]
     return MasterPage(listed, total, page, page_count)
