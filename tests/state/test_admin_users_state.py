@@ -93,3 +93,20 @@ def test_you_cannot_deactivate_yourself_through_the_page(database_url: str) -> N
     assert page.error == "You cannot deactivate your own account: ask another admin."
     assert _handler("search")(page, {"query": "otp-self"}) is None  # not refused: still logged in
     assert [r["active"] for r in page.rows] == ["yes"]
+
+
+def test_roles_dialog_saves_the_ticked_roles_and_ends_the_users_session(database_url: str) -> None:
+    page = _admin_page("otp-roles-admin@example.com")
+    target = _admin_page("otp-roles-target@example.com")  # an admin with an open tab
+    _handler("search")(page, {"query": "otp-roles-target"})
+    (row,) = page.rows
+    _handler("open_roles")(page, int(row["id"]))
+    assert (page.edit_email, page.edit_roles) == ("otp-roles-target@example.com", ["admin"])
+    _handler("save_roles")(page, {"role_approver": "on", "role_viewer": "on"})
+    assert page.error == "" and page.edit_user_id == 0
+    assert page.message == "otp-roles-target@example.com now has: Approver, Viewer. Their other sessions have ended."
+    assert [r["roles"] for r in page.rows] == ["Approver, Viewer"]
+    assert "session has ended" in str(_handler("search")(target, {"query": ""}))
+    _handler("open_roles")(page, int(row["id"]))
+    _handler("save_roles")(page, {})
+    assert page.error == "choose at least one role"
