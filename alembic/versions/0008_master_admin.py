@@ -6,11 +6,8 @@
   (migration 0002), so the duplicate row, its name and its audit trail stay.
 - `fiscal_year.is_active`: an inactive FY is left out of the FY pickers; its data stays readable.
 
-Numbered 0008 so that it does not clash with a 0007 being written beside it: if a 0007 lands first,
-point `down_revision` at it.
-
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 """
 
 from collections.abc import Sequence
@@ -19,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008"
-down_revision: str | None = "0006"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
