@@ -200,7 +200,15 @@ def masters_page() -> rx.Component:
         _table(),
         pager(
             S,
-            rx.text(S.total, " rows · page ", S.page_number, " of ", S.page_count, size="2"),
+            rx.text(
+                S.total,
+                rx.cond(S.total == 1, " row", " rows"),
+                " · page ",
+                S.page_number,
+                " of ",
+                S.page_count,
+                size="2",
+            ),
             test_id_prefix="masters",
         ),
         _dialog(),

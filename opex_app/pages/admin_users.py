@@ -100,16 +100,29 @@ def _actions(row: Any) -> rx.Component:
     )
 
 
+def _status(row: Any) -> rx.Component:
+    return rx.cond(
+        row["active"] == "yes",
+        rx.badge("active", color_scheme="green", variant="soft"),
+        rx.badge("deactivated", color_scheme="gray", variant="soft"),
+    )
+
+
 def _table() -> rx.Component:
     return rx.table.root(
         rx.table.header(
-            rx.table.row(*[rx.table.column_header_cell(h) for _, h in COLUMNS], rx.table.column_header_cell(""))
+            rx.table.row(
+                *[rx.table.column_header_cell(h) for _, h in COLUMNS],
+                rx.table.column_header_cell("Status"),
+                rx.table.column_header_cell(""),
+            )
         ),
         rx.table.body(
             rx.foreach(
                 S.rows,
                 lambda row: rx.table.row(
                     *[rx.table.cell(row[key], white_space="nowrap") for key, _ in COLUMNS],
+                    rx.table.cell(_status(row)),
                     rx.table.cell(_actions(row)),
                     color=rx.cond(row["active"] == "yes", "inherit", rx.color("gray", 10)),
                 ),
@@ -235,7 +248,17 @@ def users_page() -> rx.Component:
         _search_form(),
         _table(),
         pager(
-            S, rx.text(S.total, " users · page ", S.page_number, " of ", S.page_count, size="2"), test_id_prefix="users"
+            S,
+            rx.text(
+                S.total,
+                rx.cond(S.total == 1, " user", " users"),
+                " · page ",
+                S.page_number,
+                " of ",
+                S.page_count,
+                size="2",
+            ),
+            test_id_prefix="users",
         ),
         _roles_dialog(),
         _confirm_dialog(),

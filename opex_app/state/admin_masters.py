@@ -80,14 +80,17 @@ class MastersState(AppState):
             if self.tab == "currency":
                 listed = masters_admin.list_currencies(session=session, principal=principal)
                 needle = self.query.casefold()
-                self.rows = [_currency_row(c) for c in listed if needle in f"{c.code} {c.name}".casefold()]
-                self.page_number = self.page_count = 1
-                self.total = len(self.rows)
+                found = [c for c in listed if needle in f"{c.code} {c.name}".casefold()]
+                size = masters_admin.PAGE_SIZE
+                self.total, self.page_count = len(found), max(1, -(-len(found) // size))
+                self.page_number = min(max(1, self.page_number), self.page_count)
+                start = (self.page_number - 1) * size
+                self.rows = [_currency_row(c) for c in found[start : start + size]]
                 return
             if self.tab == "fiscal_year":
-                self.rows = [
-                    _fy_row(fy, n) for fy, n in masters_admin.list_fiscal_years(session=session, principal=principal)
-                ]
+                years = masters_admin.list_fiscal_years(session=session, principal=principal)
+                needle = self.query.casefold()
+                self.rows = [_fy_row(fy, n) for fy, n in years if needle in fy.name.casefold()]
                 self.page_number = self.page_count = 1
                 self.total = len(self.rows)
                 return

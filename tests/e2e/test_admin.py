@@ -74,7 +74,8 @@ def _deactivate(page: Page, email: str) -> None:
     row.get_by_role("button", name="Deactivate").click()
     page.get_by_test_id("confirm-action").click()
     expect(page.get_by_test_id("new-user-message")).to_contain_text(f"{email} is deactivated")
-    expect(row).to_contain_text("no")
+    expect(row).to_contain_text("deactivated")
+    expect(row.get_by_role("button", name="Reactivate")).to_be_visible()
 
 
 def _merge(page: Page, url: str, duplicate: str, survivor: str) -> None:
@@ -92,6 +93,15 @@ def _merge(page: Page, url: str, duplicate: str, survivor: str) -> None:
     expect(page.get_by_test_id("masters-message")).to_contain_text(f"Merged '{duplicate}' into '{survivor}'")
     expect(row).to_contain_text(f"merged into {survivor}")
     _shot(page, "masters")
+    page.get_by_test_id("masters-tab-currency").click()
+    expect(page.get_by_text("page 1 of 7")).to_be_visible()  # ~170 currencies, 25 a page
+    page.get_by_test_id("masters-search").fill("usd")
+    page.get_by_test_id("masters-search").press("Enter")
+    expect(table.locator("tbody tr", has_text="USD ·")).to_contain_text("active")
+    _shot(page, "masters-currencies")
+    page.get_by_test_id("masters-tab-fiscal_year").click()
+    expect(table.locator("tbody tr", has_text="FY41")).to_contain_text("1 line")
+    _shot(page, "masters-fiscal-years")
 
 
 def test_admin_manages_an_analyst_and_merges_a_vendor(page: Page, chromium, login, running_app) -> None:
