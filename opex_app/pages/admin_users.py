@@ -20,7 +20,6 @@ COLUMNS = [
     ("email", "E-mail"),
     ("name", "Name"),
     ("roles", "Roles"),
-    ("active", "Active"),
     ("last_login", "Last login"),
 ]
 
