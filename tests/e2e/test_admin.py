@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 from tests.e2e.conftest import ARTIFACTS
 
 MERGE_FY = 2041  # FY41: only this test's line
+LOADED = 30_000  # ms to wait for a freshly loaded page's login check (the app's own signal: the shell)
 
 
 def _seed_duplicate_vendors(tag: str) -> tuple[str, str, str]:
@@ -109,7 +110,7 @@ def test_admin_manages_an_analyst_and_merges_a_vendor(page: Page, chromium, logi
     duplicate, survivor, uid = _seed_duplicate_vendors(tag)
     email = f"analyst-{tag}@example.com"
     login(running_app.admin_email)
-    expect(page.get_by_test_id("user-role")).to_have_text("Admin")
+    expect(page.get_by_test_id("user-role")).to_have_text("Admin", timeout=LOADED)
     secret = _create_analyst(page, running_app.url, email)
 
     other = chromium.new_context(viewport={"width": 1366, "height": 768})
@@ -120,14 +121,14 @@ def test_admin_manages_an_analyst_and_merges_a_vendor(page: Page, chromium, logi
         tab.get_by_test_id("login-email").fill(email)
         tab.get_by_test_id("login-password").fill(secret)
         tab.get_by_test_id("login-submit").click()
-        expect(tab.get_by_test_id("user-role")).to_have_text("Analyst")
+        expect(tab.get_by_test_id("user-role")).to_have_text("Analyst", timeout=LOADED)
         tab.goto(f"{running_app.url}/budgets?fy=FY41")
-        expect(tab.get_by_test_id("grid-row")).to_contain_text(duplicate)
+        expect(tab.get_by_test_id("grid-row")).to_contain_text(duplicate, timeout=LOADED)
 
         _deactivate(page, email)
         tab.get_by_test_id("grid-search").fill(uid)
         tab.get_by_test_id("grid-search").press("Enter")  # the open tab's next event
-        expect(tab.get_by_text("Your session has ended. Please log in again.")).to_be_visible()
+        expect(tab.get_by_text("Your session has ended. Please log in again.")).to_be_visible(timeout=LOADED)
         tab.screenshot(path=str(ARTIFACTS / "admin-analyst-refused.png"), full_page=True)
     finally:
         other.close()
@@ -135,10 +136,25 @@ def test_admin_manages_an_analyst_and_merges_a_vendor(page: Page, chromium, logi
     _merge(page, running_app.url, duplicate, survivor)
     page.goto(f"{running_app.url}/budgets?fy=FY41")
     grid_row = page.get_by_test_id("grid-row")
-    expect(grid_row.get_by_text(survivor, exact=True)).to_be_visible()
+    expect(grid_row.get_by_text(survivor, exact=True)).to_be_visible(timeout=LOADED)
     expect(grid_row.get_by_text(duplicate, exact=True)).to_have_count(0)
 
     page.goto(f"{running_app.url}/admin/roles")
-    expect(page.get_by_test_id("grant-analyst-import")).to_have_attribute("data-granted", "yes")
+    expect(page.get_by_test_id("grant-analyst-import")).to_have_attribute("data-granted", "yes", timeout=LOADED)
     expect(page.get_by_test_id("grant-viewer-manage_users")).to_have_attribute("data-granted", "no")
     _shot(page, "roles")
+
+
+def test_viewer_is_refused_on_the_admin_pages(page: Page, login, running_app) -> None:
+    login(running_app.viewer_email)
+    expect(page.get_by_test_id("user-role")).to_have_text("Viewer")
+    expect(page.get_by_test_id("nav-admin-masters")).to_have_count(0)
+    expect(page.get_by_test_id("nav-admin-roles")).to_have_count(0)
+    for route in ("/admin/masters", "/admin/roles"):
+        page.goto(f"{running_app.url}{route}")
+        # the shell appears once the login check has answered: on a busy machine that is seconds, not a fault
+        expect(page.get_by_test_id("user-role")).to_have_text("Viewer", timeout=LOADED)
+        expect(page.get_by_test_id("not-allowed")).to_be_visible()
+    expect(page.get_by_test_id("roles-matrix")).to_have_count(0)
+    page.goto(f"{running_app.url}/admin/masters")  # its on_load handler is refused on the server
+    expect(page.get_by_text("Your role does not allow this (manage masters).")).to_be_visible(timeout=LOADED)

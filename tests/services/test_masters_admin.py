@@ -255,3 +255,20 @@ def test_only_master_managers_change_masters(session: Session, analyst: Principa
         masters_admin.set_currency_active(session=session, principal=analyst, code="USD", active=False)
     with pytest.raises(ServiceError, match="unknown master"):
         masters_admin.list_masters(session=session, principal=admin, kind="app_user")
+
+
+def test_merging_entities_moves_lines_and_pos(session: Session, admin: Principal, fy: FiscalYearRow) -> None:
+    old = masters_admin.create_master(session=session, principal=admin, kind="entity", name="Acme India Pvt Ltd")
+    new = masters_admin.create_master(
+        session=session, principal=admin, kind="entity", name="Acme India Private Limited"
+    )
+    line = add_line(session, fy, "E-1", {1: "10"}, entity="Acme India Pvt Ltd")
+    po = _po(session, fy, "PO-E", _vendor(session, admin, "Any Vendor"))
+    po.entity_id = old
+    session.add(po)
+    session.flush()
+    result = merge_masters(session=session, principal=admin, kind="entity", duplicate_id=old, survivor_id=new)
+    assert result.moved == {"budget_line": 1, "purchase_order": 1}
+    session.expire_all()
+    assert session.get(BudgetLine, line.id).entity_id == new  # type: ignore[union-attr]
+    assert session.get(PurchaseOrder, po.id).entity_id == new  # type: ignore[union-attr]
