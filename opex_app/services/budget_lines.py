@@ -27,7 +27,7 @@ from opex_app.domain.budget_fields import DATE_FIELDS, LABELS, MONTH_FIELDS
 from opex_app.domain.fiscal import FiscalYear
 from opex_app.domain.ingest import amounts
 from opex_app.domain.money import format_indian
-from opex_app.domain.names import clean_name, name_key
+from opex_app.domain.names import clean_name
 from opex_app.models import (
     MASTER_MODELS,
     BudgetHead,
@@ -41,7 +41,7 @@ from opex_app.models import (
     Vendor,
 )
 from opex_app.models._types import ZERO
-from opex_app.services import audit, figures, locking
+from opex_app.services import audit, figures, locking, masters
 from opex_app.services.budget_query import SORTABLE, BudgetFilter, apply_filter, fiscal_year_row
 from opex_app.services.errors import NotFound, ServiceError
 from opex_app.services.figures import LineTotals, MonthFigures
@@ -438,8 +438,7 @@ def _parse_changes(
                 if not wanted:
                     parsed[name], ids[f"{name}_id"] = None, None
                     continue
-                model = MASTER_MODELS[name]
-                found = session.exec(select(model.id, model.name).where(model.name_key == name_key(wanted))).first()
+                found = masters.resolve(session, name, wanted)
                 if found is None:
                     raise ServiceError(f"{label}: '{wanted}' is not a known {label.lower()} (pick one from the list)")
                 ids[f"{name}_id"], parsed[name] = found

@@ -28,6 +28,19 @@ def name_index(session: Session, kind: str) -> dict[str, int]:
     return {key: id_ for key, id_ in session.exec(select(model.name_key, target)) if id_ is not None}
 
 
+def resolve(session: Session, kind: str, name: str) -> tuple[int, str] | None:
+    """(id, display name) of the master of `kind` called `name` (by name key), or None. A merged duplicate's
+    name resolves to its survivor, as in `name_index`: the one rule for every form that takes a master by name."""
+    model = master_model(kind)
+    found = session.exec(
+        select(func.coalesce(col(model.merged_into_id), col(model.id))).where(model.name_key == name_key(name))
+    ).first()
+    if found is None:
+        return None
+    row = session.get(model, found)
+    return (found, row.name) if row is not None else None
+
+
 def names_by_id(session: Session, kind: str) -> dict[int, str]:
     """{id: display name} of every master of one kind."""
     model = master_model(kind)

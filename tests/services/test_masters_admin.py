@@ -14,7 +14,7 @@ from opex_app.auth.permissions import PermissionDenied, Principal
 from opex_app.domain.fiscal import FiscalYear
 from opex_app.models import Actual, AuditEvent, BudgetLine, FiscalYearRow, PurchaseOrder, VarianceComment, Vendor
 from opex_app.services import fiscal_years, masters, masters_admin
-from opex_app.services.budget_lines import list_lines
+from opex_app.services.budget_lines import list_lines, update_line
 from opex_app.services.budget_query import BudgetFilter
 from opex_app.services.errors import ServiceError
 from opex_app.services.master_merge import merge_masters
@@ -272,3 +272,20 @@ def test_merging_entities_moves_lines_and_pos(session: Session, admin: Principal
     session.expire_all()
     assert session.get(BudgetLine, line.id).entity_id == new  # type: ignore[union-attr]
     assert session.get(PurchaseOrder, po.id).entity_id == new  # type: ignore[union-attr]
+
+
+def test_an_editor_typing_the_merged_name_gets_the_survivor(
+    session: Session, admin: Principal, fy: FiscalYearRow
+) -> None:
+    dup, survivor = _vendor(session, admin, DUP), _vendor(session, admin, SURVIVOR)
+    line = add_line(session, fy, "L-1", {1: "100"})
+    merge_masters(session=session, principal=admin, kind="vendor", duplicate_id=dup, survivor_id=survivor)
+    assert masters.resolve(session, "vendor", " vendor 001  LTD ") == (survivor, SURVIVOR)
+    assert masters.resolve(session, "vendor", "Nobody Ltd") is None
+    assert line.id is not None
+    saved = update_line(session, admin, line.id, expected_version=1, changes={"vendor": DUP})
+    assert saved.vendor_id == survivor
+    event = session.exec(
+        select(AuditEvent).where(AuditEvent.entity == "budget_line", AuditEvent.entity_id == str(line.id))
+    ).one()
+    assert event.changes == {"vendor": [None, SURVIVOR]}

@@ -16,10 +16,11 @@ from typing import Any
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, field_validator
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from opex_app.domain.names import clean_name, name_key
-from opex_app.models import Currency, Vendor
+from opex_app.models import Currency
+from opex_app.services import masters
 from opex_app.services.actuals.labels import LABELS
 from opex_app.services.errors import ServiceError
 from opex_app.services.imports.actuals_checks import NEW, SKIP, classify
@@ -85,10 +86,10 @@ def _vendor_id(session: Session, name: str | None) -> dict[str, int]:
     if name is None:
         return {}
     wanted = clean_name(name)
-    found = session.exec(select(Vendor.id).where(Vendor.name_key == name_key(wanted))).first()
+    found = masters.resolve(session, "vendor", wanted)
     if found is None:
         raise ServiceError(f"Vendor: '{wanted}' is not a known vendor (pick one from the list)")
-    return {name_key(wanted): found}
+    return {name_key(wanted): found[0]}
 
 
 def checked(

@@ -11,9 +11,10 @@ from sqlmodel import Session, col, select
 from opex_app.domain.fiscal import fiscal_year_of
 from opex_app.domain.ingest import amounts
 from opex_app.domain.money import format_indian
-from opex_app.domain.names import clean_name, name_key
+from opex_app.domain.names import clean_name
 from opex_app.models import BudgetLine, Currency, Entity, FiscalYearRow, PurchaseOrder, Vendor
 from opex_app.models._types import ZERO
+from opex_app.services import masters
 from opex_app.services.errors import NotFound, ServiceError
 from opex_app.services.fx import rate_on
 from opex_app.services.purchase_orders.inputs import MAX_TEXT, PoInput, PoLineInput, clean_text
@@ -44,10 +45,11 @@ def _master_id(
     if not wanted:
         problems.append(f"{kind.title()} is required")
         return None
-    found = session.exec(select(model.id).where(model.name_key == name_key(wanted))).first()
+    found = masters.resolve(session, str(model.__tablename__), wanted)
     if found is None:
         problems.append(f"{kind.title()}: '{wanted}' is not a known {kind} (pick one from the list)")
-    return found
+        return None
+    return found[0]
 
 
 @dataclass
