@@ -55,12 +55,13 @@ def apply_filter(stmt: Select, flt: BudgetFilter, fiscal_year_id: int) -> Select
 
 
 def fiscal_year_row(session: Any, flt: BudgetFilter) -> FiscalYearRow | None:
-    """The FY the filter names, or the latest FY that has lines when it names none."""
+    """The FY the filter names, or the latest active FY that has lines when it names none (an FY an admin
+    deactivated is shown only when asked for by name)."""
     if flt.fy:
         return session.exec(select(FiscalYearRow).where(FiscalYearRow.name == flt.fy.upper())).first()
     latest = (
         select(FiscalYearRow)
-        .where(col(FiscalYearRow.id).in_(select(BudgetLine.fiscal_year_id).distinct()))
+        .where(col(FiscalYearRow.is_active), col(FiscalYearRow.id).in_(select(BudgetLine.fiscal_year_id).distinct()))
         .order_by(col(FiscalYearRow.end_year).desc())
     )
     return session.exec(latest).first()

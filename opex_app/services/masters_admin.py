@@ -243,7 +243,7 @@ def set_currency_active(*, session: Session, principal: Principal, code: str, ac
     return True
 
 
-def list_fiscal_years(*, session: Session, principal: Principal) -> list[tuple[FiscalYearRow, int]]:
+def fiscal_years_with_counts(*, session: Session, principal: Principal) -> list[tuple[FiscalYearRow, int]]:
     """Every fiscal year, newest first, with its number of budget lines."""
     require(principal, Permission.MANAGE_MASTERS)
     counts = dict(

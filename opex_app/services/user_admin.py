@@ -10,7 +10,6 @@ record who changed what, never a password or its hash.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +24,7 @@ from opex_app.models import AppUser, UserSession
 from opex_app.models._types import utcnow
 from opex_app.services import audit, users
 from opex_app.services.errors import NotFound, ServiceError
+from opex_app.services.sessions import _token_hash  # the one way a session token is stored
 
 PAGE_SIZE = 25
 ROLE_ORDER = (RoleName.ADMIN, RoleName.APPROVER, RoleName.ANALYST, RoleName.VIEWER)
@@ -117,16 +117,11 @@ def _user(session: Session, user_id: int) -> AppUser:
     return user
 
 
-def token_hash(token: str) -> str:
-    """How a session token is stored (sessions.py keeps the same SHA-256)."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def end_sessions(session: Session, user_id: int, *, keep_token: str | None = None) -> int:
     """Revoke every live session of `user_id` except the caller's own (`keep_token`); returns how many."""
     stmt = update(UserSession).where(col(UserSession.user_id) == user_id, col(UserSession.revoked_at).is_(None))
     if keep_token:
-        stmt = stmt.where(col(UserSession.token_hash) != token_hash(keep_token))
+        stmt = stmt.where(col(UserSession.token_hash) != _token_hash(keep_token))
     result = session.exec(stmt.values(revoked_at=utcnow()))  # type: ignore[call-overload]
     return int(result.rowcount or 0)
 

@@ -88,7 +88,7 @@ class MastersState(AppState):
                 self.rows = [_currency_row(c) for c in found[start : start + size]]
                 return
             if self.tab == "fiscal_year":
-                years = masters_admin.list_fiscal_years(session=session, principal=principal)
+                years = masters_admin.fiscal_years_with_counts(session=session, principal=principal)
                 needle = self.query.casefold()
                 self.rows = [_fy_row(fy, n) for fy, n in years if needle in fy.name.casefold()]
                 self.page_number = self.page_count = 1

@@ -15,7 +15,7 @@ from opex_app.domain.fiscal import FiscalYear
 from opex_app.models import Actual, AuditEvent, BudgetLine, FiscalYearRow, PurchaseOrder, VarianceComment, Vendor
 from opex_app.services import fiscal_years, masters, masters_admin
 from opex_app.services.budget_lines import list_lines, update_line
-from opex_app.services.budget_query import BudgetFilter
+from opex_app.services.budget_query import BudgetFilter, fiscal_year_row
 from opex_app.services.errors import ServiceError
 from opex_app.services.master_merge import merge_masters
 from tests.services.lines import add_line
@@ -236,13 +236,21 @@ def test_currencies_and_fiscal_years_activate_and_deactivate(
         masters_admin.set_currency_active(session=session, principal=admin, code="inr", active=False)
     assert masters_admin.set_currency_active(session=session, principal=admin, code="usd", active=False)
     assert not {c.code: c.is_active for c in masters_admin.list_currencies(session=session, principal=admin)}["USD"]
-    assert fy.id is not None
-    assert masters_admin.set_fiscal_year_active(session=session, principal=admin, fiscal_year_id=fy.id, active=False)
-    assert "FY27" not in [row.name for row in fiscal_years.list_fiscal_years(session)]
-    assert "FY27" in [row.name for row in fiscal_years.list_fiscal_years(session, include_inactive=True)]
-    assert [(row.name, n) for row, n in masters_admin.list_fiscal_years(session=session, principal=admin)] == [
-        ("FY27", 0)
-    ]
+    mistaken = fiscal_years.ensure_fiscal_year(session, FiscalYear(2099, 4))  # a typo'd year with one line
+    add_line(session, mistaken, "TYPO-1", {1: "1"})
+    add_line(session, fy, "L-1", {1: "1"})
+    add_line(session, fy, "L-2", {1: "1"})
+    assert fiscal_year_row(session, BudgetFilter()) == mistaken  # the grid's default: the latest FY with lines
+    assert mistaken.id is not None
+    assert masters_admin.set_fiscal_year_active(
+        session=session, principal=admin, fiscal_year_id=mistaken.id, active=False
+    )
+    assert [row.name for row in fiscal_years.list_fiscal_years(session)] == ["FY27"]
+    assert [row.name for row in fiscal_years.list_fiscal_years(session, include_inactive=True)] == ["FY99", "FY27"]
+    assert fiscal_year_row(session, BudgetFilter()) == fy
+    assert fiscal_year_row(session, BudgetFilter(fy="FY99")) == mistaken  # still readable by name
+    listed = masters_admin.fiscal_years_with_counts(session=session, principal=admin)
+    assert [(row.name, row.is_active, n) for row, n in listed] == [("FY99", False, 1), ("FY27", True, 2)]
 
 
 def test_only_master_managers_change_masters(session: Session, analyst: Principal, admin: Principal) -> None:
