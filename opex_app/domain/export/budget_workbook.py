@@ -10,10 +10,7 @@ so a 100k-line export needs no more memory than a 10k-line one; the caller feeds
 from __future__ import annotations
 
 import io
-import re
-import shutil
 import tempfile
-import zipfile
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -24,7 +21,7 @@ from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
 from opex_app.domain.budget_fields import DATE_FIELDS, LABELS, MASTER_FIELDS, MONTH_FIELDS, TEXT_FIELDS
-from opex_app.domain.export import styles
+from opex_app.domain.export import fast_rows, styles
 from opex_app.domain.fiscal import FiscalYear
 
 BUDGET_SHEET = "Budget"
@@ -55,9 +52,6 @@ _REMARKS_COL = _TOTAL_COL + 1
 _LAST_COL = _REMARKS_COL
 
 _MONEY = pl.Decimal(18, 2)
-_ZIP_LEVEL = 6
-_COPY_CHUNK = 1 << 20
-_RENDER_SLICE = 2_000  # rows rendered to XML at a time, whatever the caller's batch size
 
 
 def budget_headers(fy: FiscalYear) -> list[str]:
@@ -84,54 +78,11 @@ def _setup_budget_sheet(ws: Worksheet, headers: list[str], fmts: styles.Formats)
     _write_header(ws, headers, fmts.header)
 
 
-# --- Budget rows rendered by Polars -------------------------------------------------------------
+# --- Budget rows rendered by Polars (fast_rows) ------------------------------------------------
 #
-# xlsxwriter's constant_memory mode spends ~4 us of Python per cell serialising XML, which made a
-# 100k-line export (2.4M cells) take ~12.5 s here. Instead each batch's <row> elements are built as
-# one string by Polars expressions (no per-cell Python), spooled to a temp file, and spliced into the
-# Budget sheet of a workbook that xlsxwriter builds (styles, widths, panes, autofilter, Summary).
-
-# Characters XML cannot carry as-is (C0 controls, U+FFFE/U+FFFF) or would normalise (CR); Excel
-# stores them as _xHHHH_ escapes, as xlsxwriter does.
-_ESCAPED_CODES = (*range(0x09), *range(0x0B, 0x20), 0xFFFE, 0xFFFF)
-_CTRL_CHARS = r"[\x00-\x08\x0B-\x1F\x{FFFE}\x{FFFF}]"
-_ESCAPE_LIKE = r"(_x[0-9A-Fa-f]{4}_)"  # literal text that Excel would read as an escape
-_MAX_CELL_CHARS = 32_767
-_MAX_ROWS = 1_048_576
-
-
-def _xml_text(expr: pl.Expr, escape_controls: bool) -> pl.Expr:
-    """Cell text as XML character data, escaped the way Excel (and xlsxwriter) do."""
-    text = (
-        expr.str.slice(0, _MAX_CELL_CHARS)
-        .str.replace_all("&", "&amp;", literal=True)
-        .str.replace_all("<", "&lt;", literal=True)
-        .str.replace_all(">", "&gt;", literal=True)
-        .str.replace_all(_ESCAPE_LIKE, "_x005F${1}")
-    )
-    if escape_controls:  # rare: only pay for these passes when a batch contains such characters
-        for code in _ESCAPED_CODES:
-            text = text.str.replace_all(chr(code), f"_x{code:04X}_", literal=True)
-    return text
-
-
-_TEXT_OPEN = '" t="inlineStr"><is><t xml:space="preserve">'
-_TEXT_CLOSE = "</t></is></c>"
-_VALUE_CLOSE = "</v></c>"
-
-
-def _cell(col: int, row: pl.Expr, open_tail: str, body: pl.Expr, close: str) -> pl.Expr:
-    """``<c r="{col}{row}{open_tail}{body}{close}``, or "" when ``body`` is null (an empty cell is absent)."""
-    ref = xl_col_to_name(col)
-    return pl.concat_str([pl.lit(f'<c r="{ref}'), row, pl.lit(open_tail), body, pl.lit(close)]).fill_null("")
-
-
-def _text_cell(col: int, row: pl.Expr, text: pl.Expr) -> pl.Expr:
-    return _cell(col, row, _TEXT_OPEN, text, _TEXT_CLOSE)
-
-
-def _value_cell(col: int, row: pl.Expr, style: int, value: pl.Expr) -> pl.Expr:
-    return _cell(col, row, f'" s="{style}"><v>', value.cast(pl.String), _VALUE_CLOSE)
+# xlsxwriter's constant_memory mode made a 100k-line export (2.4M cells) take ~12.5 s here. Instead
+# each batch's <row> elements are built by Polars expressions, spooled to a temp file, and spliced into
+# the Budget sheet of a workbook that xlsxwriter builds (styles, widths, panes, autofilter, Summary).
 
 
 def _render_rows(frame: pl.DataFrame, first_row: int, money_style: int, date_style: int) -> bytes:
@@ -140,56 +91,26 @@ def _render_rows(frame: pl.DataFrame, first_row: int, money_style: int, date_sty
     if missing:
         raise ValueError(f"budget batch is missing columns: {', '.join(missing)}")
     texts = [pl.col(c).cast(pl.String).replace("", None) for c in (*TEXT_COLUMNS, REMARKS_COLUMN)]
-    has_controls = frame.select(pl.any_horizontal([t.str.contains(_CTRL_CHARS) for t in texts]).any()).item()
-    row = (pl.int_range(pl.len(), dtype=pl.Int64) + first_row).cast(pl.String)
-    *leading, remarks = (_xml_text(text, has_controls) for text in texts)
-    cells = [_text_cell(col, row, text) for col, text in enumerate(leading)]
+    controls = fast_rows.has_controls(frame, texts)
+    row = fast_rows.excel_row(first_row)
+    *leading, remarks = (fast_rows.xml_text(text, controls) for text in texts)
+    cells = [fast_rows.text_cell(col, row, text) for col, text in enumerate(leading)]
     for col, name in enumerate(DATE_COLUMNS, start=_FIRST_DATE_COL):
         day = pl.col(name).cast(pl.Date)
-        as_date = _value_cell(col, row, date_style, styles.excel_serial_expr(day))
-        as_text = _text_cell(col, row, styles.pre_excel_date_text_expr(day))  # before 1900: kept as text
+        as_date = fast_rows.value_cell(col, row, date_style, styles.excel_serial_expr(day))
+        as_text = fast_rows.text_cell(col, row, styles.pre_excel_date_text_expr(day))  # before 1900: kept as text
         cells.append(pl.concat_str([as_date, as_text]))
     months = [pl.col(c).cast(_MONEY) for c in MONTH_FIELDS]
     for col, amount in enumerate([*months, pl.sum_horizontal(months)], start=_FIRST_MONTH_COL):
-        cells.append(_value_cell(col, row, money_style, amount))
-    cells.append(_text_cell(_REMARKS_COL, row, remarks))
-    xml = pl.concat_str([pl.lit('<row r="'), row, pl.lit('">'), *cells, pl.lit("</row>")])
-    return frame.select(xml.str.join("")).item().encode()
+        cells.append(fast_rows.value_cell(col, row, money_style, amount))
+    cells.append(fast_rows.text_cell(_REMARKS_COL, row, remarks))
+    return fast_rows.render(frame, row, cells)
 
 
 def _batch_totals(frame: pl.DataFrame) -> list[Decimal]:
     """Exact Decimal total of each month of one batch (nulls count as zero)."""
     sums = frame.select([pl.col(c).cast(_MONEY).sum() for c in MONTH_FIELDS]).row(0)
     return [Decimal(0) if s is None else s for s in sums]
-
-
-def _splice_rows(skeleton: bytes, rows: BinaryIO, last_row: int, target: str | Path | BinaryIO) -> None:
-    """Copy the ``skeleton`` xlsx to ``target`` with the spooled ``rows`` appended to the first sheet."""
-    sheet_path = "xl/worksheets/sheet1.xml"  # xlsxwriter names sheets by position; Budget is first
-    with zipfile.ZipFile(io.BytesIO(skeleton)) as src:
-        sheet = src.read(sheet_path).decode()
-        head, sep, tail = sheet.partition("</sheetData>")
-        if not sep:
-            raise RuntimeError("unexpected worksheet XML from xlsxwriter: no </sheetData>")
-        last_ref = f"{xl_col_to_name(_LAST_COL)}{last_row}"
-        head = re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="A1:{last_ref}"/>', head, count=1)
-        head_b, tail_b = head.encode(), (sep + tail).encode()
-        rows_size = rows.seek(0, io.SEEK_END)
-        rows.seek(0)
-        dest = str(target) if isinstance(target, Path) else target
-        with zipfile.ZipFile(dest, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=_ZIP_LEVEL) as out:
-            for info in src.infolist():
-                if info.filename != sheet_path:
-                    copy = zipfile.ZipInfo(info.filename, date_time=info.date_time)
-                    out.writestr(copy, src.read(info), compress_type=zipfile.ZIP_DEFLATED)
-                    continue
-                entry = zipfile.ZipInfo(sheet_path, date_time=info.date_time)
-                entry.compress_type = zipfile.ZIP_DEFLATED
-                entry.file_size = len(head_b) + rows_size + len(tail_b)  # lets zipfile pick ZIP64 if needed
-                with out.open(entry, "w") as sink:
-                    sink.write(head_b)
-                    shutil.copyfileobj(rows, sink, _COPY_CHUNK)
-                    sink.write(tail_b)
 
 
 def _write_summary(
@@ -245,9 +166,8 @@ def write_budget_workbook(
     skeleton = io.BytesIO()
     wb = styles.open_workbook(skeleton, styles.WORKBOOK_OPTIONS)
     fmts = styles.add_formats(wb)
-    # Style ids for the cells rendered outside xlsxwriter. _get_xf_index() is what xlsxwriter itself
-    # calls while streaming in constant_memory mode; the formats are also used by set_column below.
-    money_style, date_style = fmts.money._get_xf_index(), fmts.date._get_xf_index()
+    # Style ids for the cells rendered outside xlsxwriter; the formats are also used by set_column below.
+    money_style, date_style = fast_rows.style_id(fmts.money), fast_rows.style_id(fmts.date)
     ws = wb.add_worksheet(BUDGET_SHEET)
     summary_ws = wb.add_worksheet(SUMMARY_SHEET)
     _setup_budget_sheet(ws, headers, fmts)
@@ -258,16 +178,19 @@ def write_budget_workbook(
         for frame in batches:
             if frame.height == 0:
                 continue
-            if lines + frame.height + 1 > _MAX_ROWS:
-                raise ValueError(f"too many budget lines for one Excel sheet (max {_MAX_ROWS - 1})")
-            for offset, part in enumerate(frame.iter_slices(_RENDER_SLICE)):  # bounds the XML in memory
-                rows.write(_render_rows(part, lines + 2 + offset * _RENDER_SLICE, money_style, date_style))
+            if lines + frame.height + 1 > fast_rows.MAX_ROWS:
+                raise ValueError(f"too many budget lines for one Excel sheet (max {fast_rows.MAX_ROWS - 1})")
+            slices = frame.iter_slices(fast_rows.RENDER_SLICE)  # bounds the XML in memory
+            for offset, part in enumerate(slices):
+                first_row = lines + 2 + offset * fast_rows.RENDER_SLICE
+                rows.write(_render_rows(part, first_row, money_style, date_style))
             month_totals = [a + b for a, b in zip(month_totals, _batch_totals(frame), strict=True)]
             lines += frame.height
         ws.autofilter(0, 0, lines, _LAST_COL)
         _write_summary(summary_ws, fy, summary, lines, month_totals, fmts)
         wb.close()
-        _splice_rows(skeleton.getvalue(), rows, lines + 1, target)
+        budget = fast_rows.SpooledSheet(rows, f"{xl_col_to_name(_LAST_COL)}{lines + 1}")
+        fast_rows.splice_rows(skeleton.getvalue(), {0: budget}, target)  # Budget is the first sheet
     return lines
 
 
