@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
         ("bench_import_long.py", ["--lines", "300"], ["3,600 rows", "read_excel", "300 lines created", "ratio"]),
         ("bench_import_csv.py", ["--lines", "300"], ["read_csv + COPY", "300 lines created", "ratio"]),
         ("bench_export.py", ["300", "100"], ["300 lines", "peak memory"]),
+        ("bench_export_variance.py", ["--members", "300"], ["300 members", "write_variance_workbook", "peak memory"]),
         ("bench_month_layout.py", ["2000"], ["twelve columns", "one row per month"]),
         (
             "bench_import_actuals.py",
