@@ -2,17 +2,20 @@
 database), written by `domain.export.variance_workbook.write_variance_workbook` in its own process so peak
 memory is that write's alone. The figures read (services.figures) is measured by bench_dashboard.py.
 
-    .venv/bin/python tests/benchmarks/bench_export_variance.py [--members N] [--baseline-repo DIR]
+    .venv/bin/python tests/benchmarks/bench_export_variance.py [--members N] [--baseline-repo DIR] [--end-to-end]
 
 `--baseline-repo` also times the writer of another checkout on the same report (e.g. the commit before a
 change: `git archive COMMIT | tar -x -C DIR`) and prints both. Target (issue 8): the whole `export variance
 --level line` of 100,000 lines in under 10 s, of which this write is the part that scales with the rows.
+`--end-to-end` also loads that many budget lines (bench_export.load_lines) into a scratch database and
+times the whole `python -m opex_app.cli export variance OUT --fy FY27 --level line` process.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import time
 from datetime import UTC, datetime
@@ -88,9 +91,31 @@ def measure(repo: Path, members: int, out: Path) -> tuple[float, float, float, i
     return float(wall), float(cpu), peak, int(written), int(size)
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def end_to_end(repo: Path, url: str, out: Path) -> tuple[float, float, float]:
+    """(wall s, CPU s, peak MB) of the whole `export variance --level line` CLI process of `repo`.
+
+    CPU is the process's own (user + system; PostgreSQL's work is not in it): on a shared machine it is
+    the steadier figure."""
+    from tests.benchmarks._common import child_env, run_measured
+
+    argv = ["opex_app.cli", "export", "variance", str(out), "--fy", "FY27", "--level", "line", "--as-of", "2027-01-15"]
+    code = (
+        f"import sys, runpy; sys.path.insert(0, {str(repo)!r}); sys.argv = {argv!r}; "
+        "runpy.run_module('opex_app.cli', run_name='__main__', alter_sys=True)"
+    )
+    cpu = _children_cpu()
+    wall, peak, _ = run_measured([sys.executable, "-c", code], child_env(DATABASE_URL=url))
+    return wall, _children_cpu() - cpu, peak
+
+
 def check(path: Path, members: int) -> None:
     """The file opens with fastexcel and holds every member then the totals row."""
-    sheet = pl.read_excel(path, sheet_name="Line", engine="calamine")
+    sheet = pl.read_excel(path, sheet_name="Line", engine="calamine", schema_overrides={"Comment": pl.String})
     assert sheet.height == members + 1 and sheet["Line"][-1] == "Total", (sheet.height, sheet["Line"][-1])
 
 
@@ -103,6 +128,7 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=100_000)
     parser.add_argument("--baseline-repo", type=Path, help="another checkout whose writer is timed as well")
     parser.add_argument("--repeat", type=int, default=repeat_count(3), help="best of N (OPEX_BENCH_REPEAT)")
+    parser.add_argument("--end-to-end", action="store_true", help="also time the CLI export from a database")
     args = parser.parse_args()
     print(f"variance export benchmark, {machine()}")
     print(f"  line level, {args.members:,} members + totals row, 1 in {FLAG_EVERY} flagged, some commented")
@@ -118,6 +144,22 @@ def main() -> None:
                 f"    {label:<14} write_variance_workbook {wall:6.2f} s wall, {cpu:6.2f} s CPU   "
                 f"peak memory {peak:5.0f} MB   {written:,} members, {size / 1e6:.1f} MB file"
             )
+        if args.end_to_end:
+            _print_end_to_end(repos, args.members, Path(tmp))
+
+
+def _print_end_to_end(repos: list[tuple[str, Path]], members: int, tmp: Path) -> None:
+    from tests.benchmarks._common import scratch_database
+    from tests.benchmarks.bench_export import load_lines
+
+    print(f"  export variance --level line, {members:,} budget lines in the database (the CLI process)")
+    with scratch_database() as url:
+        load_lines(url, members)
+        for label, repo in repos:
+            out = tmp / f"cli-{label.replace(' ', '-')}.xlsx"
+            wall, cpu, peak = end_to_end(repo, url, out)
+            check(out, members)
+            print(f"    {label:<14} whole process {wall:6.2f} s wall, {cpu:6.2f} s CPU   peak memory {peak:5.0f} MB")
 
 
 if __name__ == "__main__":
