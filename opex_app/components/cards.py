@@ -1,19 +1,70 @@
-"""Reusable display pieces: KPI cards and a simple data table."""
+"""Reusable display pieces: KPI cards, chart cards (plotly, optionally clickable) and a simple data table."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
+from reflex_base.components.component import field
+from reflex_base.event import EventHandler
+from reflex_base.vars.base import Var
+from reflex_components_plotly.plotly import Plotly
 
 
-def kpi_card(label: rx.Var | str, value: rx.Var | str) -> rx.Component:
+def kpi_card(
+    label: rx.Var | str, value: rx.Var | str, hint: rx.Var | str | None = None, *, test_id: Any = None
+) -> rx.Component:
+    """A figure with its label above and, when given, what it means (or its exact amount) below."""
     return rx.card(
         rx.vstack(
             rx.text(label, size="1", color_scheme="gray", weight="medium"),
-            rx.text(value, size="6", weight="bold"),
+            rx.text(value, size="5", weight="bold", white_space="nowrap", data_testid="kpi-value"),
+            *([rx.text(hint, size="1", color_scheme="gray", data_testid="kpi-hint")] if hint is not None else []),
             spacing="1",
         ),
-        min_width="10rem",
-        flex="1",
+        width="100%",
+        min_width="0",
+        data_testid=test_id,
+    )
+
+
+def _clicked_customdata(event: Var) -> tuple[Var[list[Any]]]:
+    """The `customdata` of each clicked point: the drill-down target the chart builder put on the trace.
+
+    Reflex's own plotly click signature passes x, y and indexes but not customdata, hence this one."""
+    return (Var(_js_expr=f"(({event})?.points ?? []).map((p) => ({{customdata: p.customdata ?? null}}))"),)
+
+
+class ClickablePlot(Plotly):
+    """rx.plotly whose on_click hands the handler the clicked points' customdata."""
+
+    on_click: EventHandler[_clicked_customdata] = field(  # type: ignore[type-arg,valid-type]
+        doc="Fired when a point is clicked: [{customdata}]."
+    )
+
+
+def plot(figure: Any, *, on_click: Any = None, height: str = "360px", test_id: str | None = None) -> rx.Component:
+    """One plotly figure at full width; with `on_click`, clicking a point calls it with the points'
+    customdata (the drill-down targets)."""
+    props: dict[str, Any] = {
+        "data": figure,
+        "use_resize_handler": True,
+        "width": "100%",
+        "height": height,
+        "config": {"displayModeBar": False, "responsive": True},  # the toolbar covered the legends
+    }
+    if test_id is not None:
+        props["data_testid"] = test_id
+    return ClickablePlot.create(on_click=on_click, **props) if on_click is not None else rx.plotly(**props)
+
+
+def chart_card(title: str, figure: Any, *, test_id: str, on_click: Any = None, height: str = "360px") -> rx.Component:
+    """A titled card holding one plot (see `plot`)."""
+    return rx.card(
+        rx.vstack(rx.text(title, size="2", weight="bold"), plot(figure, on_click=on_click, height=height), spacing="1"),
+        width="100%",
+        min_width="0",
+        data_testid=test_id,
     )
 
 

@@ -30,7 +30,7 @@ def _granted(permission: Permission) -> rx.Var[bool]:
 
 def nav_items() -> list[NavItem]:
     return [
-        NavItem("Overview", "/", "layout-dashboard"),
+        NavItem("Dashboard", "/", "layout-dashboard"),
         NavItem("Budget lines", "/budgets", "table"),
         NavItem("Purchase orders", "/pos", "file-text"),
         NavItem("Variance report", "/variance", "scale"),

@@ -6,6 +6,7 @@ from typing import Any
 
 import reflex as rx
 
+from opex_app.components.cards import plot
 from opex_app.components.detail import facts_list, history_table, section
 from opex_app.components.fields import choices_list, list_attr, save_banners, saved_hint
 from opex_app.components.layout import app_page
@@ -190,6 +191,8 @@ def figures() -> rx.Component:
             month_table(S.figure_rows, [("budget", S.budget_header), *tail], test_id="line-months"),
         ),
         rx.cond(S.rate_note != "", rx.text(S.rate_note, size="1", color_scheme="gray", data_testid="rate-note")),
+        rx.text("Cumulative budget against actual + committed", size="2", weight="medium"),
+        rx.box(plot(S.cumulative_chart, height="240px"), width="100%", data_testid="line-chart"),
         rx.text(
             "Committed: approved POs less what was invoiced against each PO line, at the PO's rate, "
             "spread over the PO line's service months (else in the PO date's month). "

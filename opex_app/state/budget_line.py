@@ -13,13 +13,20 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import plotly.graph_objects as go
+
 from opex_app.auth.permissions import Permission
+from opex_app.components import charts
 from opex_app.db import read_session, transaction
+from opex_app.domain.analytics import as_of_month
+from opex_app.domain.fiscal import parse_fiscal_year
 from opex_app.domain.money import format_indian
 from opex_app.services import budget_lines, masters
 from opex_app.services.budget_lines import ATTRIBUTE_LABELS, EDITABLE_FIELDS, LineDetail
 from opex_app.services.errors import Conflict, NotFound, ServiceError
+from opex_app.settings import get_settings
 from opex_app.state.base import AppState
+from opex_app.state.dashboard import user_format
 from opex_app.state.guard import current_principal, guarded
 
 ATTRIBUTE_FIELDS = ("description", "parent_uid", "tower", "budget_head", "cost_centre", "vendor", "entity")
@@ -99,6 +106,18 @@ def _rate_warnings(detail: LineDetail, fy_start: str) -> list[str]:
     return out
 
 
+def _cumulative_chart(detail: LineDetail, number_format: str) -> go.Figure:
+    """The dashboard's cumulative chart for this one line (budget against actual + committed), today marked."""
+    fy = parse_fiscal_year(detail.fiscal_year, get_settings().fy_start_month)
+    return charts.line_cumulative(
+        detail.months,
+        fy=fy,
+        as_of_month=as_of_month(fy, date.today()),
+        currency=detail.base_currency,
+        number_format=user_format(number_format),
+    )
+
+
 class BudgetLineState(AppState):
     line_ref: int = 0
     not_found: str = ""
@@ -108,6 +127,7 @@ class BudgetLineState(AppState):
     attributes: list[dict[str, str]] = []  # [{label, value}]
     month_labels: list[str] = [""] * 12
     figure_rows: list[dict[str, str]] = []  # per month, then the total: budget (as entered, base), committed, ...
+    cumulative_chart: go.Figure = go.Figure()  # the same months, cumulative (small)
     shows_base: bool = False  # the line's currency is not the base currency: show the budget both ways
     budget_header: str = "Budget"
     budget_base_header: str = "Budget"
@@ -169,6 +189,7 @@ class BudgetLineState(AppState):
             },
         ]
         self.figure_rows = _figure_rows(detail)
+        self.cumulative_chart = _cumulative_chart(detail, self.number_format)
         self.shows_base = detail.shows_base
         base = detail.base_currency
         self.budget_header = f"Budget ({detail.currency})" if detail.shows_base else f"Budget ({base})"
