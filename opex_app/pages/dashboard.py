@@ -148,28 +148,28 @@ def messages() -> rx.Component:
 
 @app_page("/", "Dashboard", on_load=[DashboardState.load])
 def dashboard_page() -> rx.Component:
+    # The cards and charts stay mounted while the figures load, so the browser fetches and parses plotly
+    # while the server computes, instead of after.
     return rx.vstack(
         toolbar(),
         messages(),
-        rx.cond(
-            S.loaded & (S.error == ""),
-            rx.vstack(
-                rx.text(
-                    "Amounts in ",
-                    rx.text.strong(S.base_currency),
-                    ", ",
-                    S.as_of_label,
-                    ". Click a bar or a cell to open its budget lines.",
-                    size="1",
-                    color_scheme="gray",
-                    data_testid="dash-as-of-label",
-                ),
-                kpis(),
-                charts(),
-                spacing="3",
-                width="100%",
+        rx.cond(~S.loaded, rx.center(rx.spinner(color=ACCENT), width="100%", padding="1rem")),
+        rx.vstack(
+            rx.text(
+                "Amounts in ",
+                rx.text.strong(S.base_currency),
+                ", ",
+                S.as_of_label,
+                ". Click a bar or a cell to open its budget lines.",
+                size="1",
+                color_scheme="gray",
+                data_testid="dash-as-of-label",
             ),
-            rx.cond(~S.loaded, rx.center(rx.spinner(color=ACCENT), width="100%", padding="3rem")),
+            kpis(),
+            charts(),
+            spacing="3",
+            width="100%",
+            display=rx.cond(S.error == "", "flex", "none"),
         ),
         spacing="3",
         width="100%",

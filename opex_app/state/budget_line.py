@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 
 from opex_app.auth.permissions import Permission
 from opex_app.components import charts
+from opex_app.components.cards import figure_data
 from opex_app.db import read_session, transaction
 from opex_app.domain.analytics import as_of_month
 from opex_app.domain.fiscal import parse_fiscal_year
@@ -127,7 +128,7 @@ class BudgetLineState(AppState):
     attributes: list[dict[str, str]] = []  # [{label, value}]
     month_labels: list[str] = [""] * 12
     figure_rows: list[dict[str, str]] = []  # per month, then the total: budget (as entered, base), committed, ...
-    cumulative_chart: go.Figure = go.Figure()  # the same months, cumulative (small)
+    cumulative_chart: dict[str, Any] = {}  # the same months, cumulative (small): components.cards.figure_data
     shows_base: bool = False  # the line's currency is not the base currency: show the budget both ways
     budget_header: str = "Budget"
     budget_base_header: str = "Budget"
@@ -189,7 +190,7 @@ class BudgetLineState(AppState):
             },
         ]
         self.figure_rows = _figure_rows(detail)
-        self.cumulative_chart = _cumulative_chart(detail, self.number_format)
+        self.cumulative_chart = figure_data(_cumulative_chart(detail, self.number_format))
         self.shows_base = detail.shows_base
         base = detail.base_currency
         self.budget_header = f"Budget ({detail.currency})" if detail.shows_base else f"Budget ({base})"

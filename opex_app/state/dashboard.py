@@ -21,6 +21,7 @@ import reflex as rx
 
 from opex_app.auth.permissions import Permission, Principal
 from opex_app.components import charts
+from opex_app.components.cards import figure_data
 from opex_app.db import read_session
 from opex_app.domain.analytics.filters import FILTER_DIMENSIONS, FILTER_LABELS, Filters
 from opex_app.domain.fiscal import FiscalYear, fiscal_year_of, parse_fiscal_year
@@ -105,12 +106,13 @@ def default_fy(fy_names: list[str], today: date) -> str:
     return current if current in fy_names else (fy_names[0] if fy_names else "")
 
 
-def compute(principal: Principal, fy: str, filters: Filters, as_of: date) -> DashboardResult:
-    """The dashboard service's figures (cached by data version): run in a worker thread."""
+def compute(principal: Principal, view: DashboardQuery) -> DashboardResult:
+    """The dashboard service's figures of `view` (cached by data version; as of today when it names no
+    date): blocking, so callers run it in a worker thread."""
     from opex_app.services.dashboard import dashboard
 
-    fiscal_year = parse_fiscal_year(fy, get_settings().fy_start_month)
-    return dashboard(principal, fy=fiscal_year, filters=filters, as_of=as_of)
+    fiscal_year = parse_fiscal_year(view.fy, get_settings().fy_start_month)
+    return dashboard(principal, fy=fiscal_year, filters=view.filters, as_of=view.as_of or date.today())
 
 
 DRILL_CHARTS = {"towers": "tower", "vendors": "vendor", "heatmap": "tower"}  # chart -> what its points name
@@ -218,10 +220,11 @@ class DashboardState(AppState):
     base_currency: str = ""
     as_of_label: str = ""  # e.g. 'as of 30-Nov-2026 (Nov-26 open; Apr-26 … Oct-26 closed)'
     kpis: list[dict[str, str]] = []  # {key, label, value, hint}
-    tower_chart: go.Figure = go.Figure()
-    cumulative_chart: go.Figure = go.Figure()
-    vendor_chart: go.Figure = go.Figure()
-    heatmap_chart: go.Figure = go.Figure()
+    # The four charts as figure_data dicts (plain JSON: small deltas, cheap to store in Redis).
+    tower_chart: dict[str, Any] = {}
+    cumulative_chart: dict[str, Any] = {}
+    vendor_chart: dict[str, Any] = {}
+    heatmap_chart: dict[str, Any] = {}
     data_version: int = 0
     updated_at: str = ""
     # The pickers' choices.
@@ -238,9 +241,8 @@ class DashboardState(AppState):
         base, style = get_settings().base_currency, user_format(number_format)
         fy = parse_fiscal_year(self.fy, get_settings().fy_start_month)
         self.kpis = kpi_cards(result.figures.kpis, number_format=style, base_currency=base)
-        self.tower_chart, self.cumulative_chart, self.vendor_chart, self.heatmap_chart = dashboard_charts(
-            result, fy=fy, currency=base, number_format=style
-        )
+        figures = dashboard_charts(result, fy=fy, currency=base, number_format=style)
+        self.tower_chart, self.cumulative_chart, self.vendor_chart, self.heatmap_chart = map(figure_data, figures)
         self.as_of_label = as_of_text(fy, result.as_of, result.as_of_month)
         self.base_currency = base
         self.data_version = result.version
@@ -252,45 +254,42 @@ class DashboardState(AppState):
         """on_load: read the view from the URL, compute it off the event loop, then follow the data version."""
         query, self.notices = DashboardQuery.from_params(dict(self.router.url.query_parameters))
         principal = current_principal()
+        self._live_id = live.new_live_id()  # any older loop of this tab stops at its next look
         choices = await asyncio.to_thread(read_choices)
         self.fy_names, self.choices = choices.fy_names, choices.masters
         self.fy = query.fy or default_fy(choices.fy_names, date.today())
         for dim in FILTER_DIMENSIONS:
             setattr(self, dim, getattr(query.filters, dim) or "")
-        as_of = query.as_of or date.today()
         self.as_of = query.as_of.isoformat() if query.as_of else ""
-        self.as_of_date = as_of.isoformat()
+        self.as_of_date = (query.as_of or date.today()).isoformat()
         self.error = ""
-        self._live_id = live.new_live_id()  # any older loop of this tab stops at its next look
-        if not self.fy:
-            self.error = "There is no fiscal year yet: import a budget to see the dashboard."
-            self.loaded = True
-            return None
         if self.fy not in choices.fy_names:
-            self.error = f"There is no fiscal year {self.fy}."
+            self.error = (
+                f"There is no fiscal year {self.fy}."
+                if self.fy
+                else "There is no fiscal year yet: import a budget to see the dashboard."
+            )
             self.loaded = True
             return None
+        view = replace(query, fy=self.fy)
         try:
-            result = await asyncio.to_thread(compute, principal, self.fy, query.filters, as_of)
+            result = await asyncio.to_thread(compute, principal, view)
         except ServiceError as exc:
-            self.error = str(exc)
-            self.loaded = True
+            self.error, self.loaded = str(exc), True
             return None
         self._show(result, principal.number_format)
         follow: Any = DashboardState.follow_changes
-        return follow(self._live_id)
+        return follow(self._live_id, view.params(), result.version)
 
     @rx.event(background=True)
     @guarded(Permission.VIEW_DASHBOARDS)
-    async def follow_changes(self, live_id: str) -> None:
-        """The tab's live loop: wait on this worker's data version watcher; when the version moved, recompute
-        through the cached service and show the new figures. Stops as soon as the tab is gone or elsewhere."""
+    async def follow_changes(self, live_id: str, params: dict[str, str], seen: int) -> None:
+        """The tab's live loop: wait on this worker's data version watcher (no database); when the version
+        moved, recompute the view `params` through the cached service and show it. Takes the state only to
+        show new figures; stops as soon as the tab is gone, elsewhere or showing another view."""
         principal = current_principal()
-        async with self:
-            if self._live_id != live_id:
-                return
-            token, fy, seen = self.router.session.client_token, self.fy, self.data_version
-            query = self.current_query()
+        view, _ = DashboardQuery.from_params(params)
+        token = self.router.session.client_token
         loop = live.LiveLoop(live_id=live_id, seen=seen)
         while not loop.expired():
             version = await loop.next_version()
@@ -298,7 +297,7 @@ class DashboardState(AppState):
                 if not live.connected_here(token):
                     return
                 continue
-            result = await asyncio.to_thread(compute, principal, fy, query.filters, query.as_of or date.today())
+            result = await asyncio.to_thread(compute, principal, view)
             async with self:
                 if self._live_id != live_id:
                     return
