@@ -23,11 +23,13 @@ from opex_app.auth.permissions import Permission, Principal
 from opex_app.components import charts
 from opex_app.components.cards import figure_data
 from opex_app.db import read_session
+from opex_app.domain.analytics.dashboard import Kpis
 from opex_app.domain.analytics.filters import FILTER_DIMENSIONS, FILTER_LABELS, Filters
 from opex_app.domain.fiscal import FiscalYear, fiscal_year_of, parse_fiscal_year
 from opex_app.domain.money import NUMBER_FORMATS, NumberFormat, as_number_format, format_amount, format_short
 from opex_app.services import masters
 from opex_app.services.budget_query import BudgetFilter
+from opex_app.services.dashboard import DashboardResult, dashboard
 from opex_app.services.errors import ServiceError
 from opex_app.services.fiscal_years import list_fiscal_years
 from opex_app.settings import get_settings
@@ -35,9 +37,6 @@ from opex_app.state import live
 from opex_app.state.base import AppState
 from opex_app.state.budget_grid import grid_url
 from opex_app.state.guard import current_principal, guarded
-
-if TYPE_CHECKING:
-    from opex_app.services.dashboard import DashboardResult
 
 DASHBOARD_ROUTE = "/"
 ANY = "__any__"  # the drop-downs' "All" choice (a select item cannot have an empty value)
@@ -109,8 +108,6 @@ def default_fy(fy_names: list[str], today: date) -> str:
 def compute(principal: Principal, view: DashboardQuery) -> DashboardResult:
     """The dashboard service's figures of `view` (cached by data version; as of today when it names no
     date): blocking, so callers run it in a worker thread."""
-    from opex_app.services.dashboard import dashboard
-
     fiscal_year = parse_fiscal_year(view.fy, get_settings().fy_start_month)
     return dashboard(principal, fy=fiscal_year, filters=view.filters, as_of=view.as_of or date.today())
 
@@ -159,17 +156,16 @@ KPI_CARDS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def kpi_cards(kpis: Any, *, number_format: NumberFormat, base_currency: str) -> list[dict[str, str]]:
+def kpi_cards(kpis: Kpis, *, number_format: NumberFormat, base_currency: str) -> list[dict[str, str]]:
     """The seven cards as text: short figure in the user's grouping, the exact amount and what it means."""
-    style = number_format
     cards = []
     for key, label, meaning in KPI_CARDS:
         value = getattr(kpis, key)
         if key == "utilisation_pct":
             shown, exact = ("–", "no budget") if value is None else (f"{value:.1f} %", meaning)
         else:
-            shown = f"{base_currency} {format_short(value, style)}"
-            exact = f"{format_amount(value, style, 0)} · {meaning}"
+            shown = f"{base_currency} {format_short(value, number_format)}"
+            exact = f"{format_amount(value, number_format, 0)} · {meaning}"
         cards.append({"key": key.removesuffix("_pct"), "label": label, "value": shown, "hint": exact})
     return cards
 
@@ -218,7 +214,7 @@ class DashboardState(AppState):
     error: str = ""
     notices: list[str] = []  # URL parts that could not be read, said plainly
     base_currency: str = ""
-    as_of_label: str = ""  # e.g. 'as of 30-Nov-2026 (Nov-26 open; Apr-26 … Oct-26 closed)'
+    as_of_label: str = ""  # e.g. 'as of 30-Nov-2026: Apr-26 … Oct-26 closed'
     kpis: list[dict[str, str]] = []  # {key, label, value, hint}
     # The four charts as figure_data dicts (plain JSON: small deltas, cheap to store in Redis).
     tower_chart: dict[str, Any] = {}
@@ -239,7 +235,7 @@ class DashboardState(AppState):
 
     def _show(self, result: DashboardResult, number_format: str) -> None:
         base, style = get_settings().base_currency, user_format(number_format)
-        fy = parse_fiscal_year(self.fy, get_settings().fy_start_month)
+        fy = result.fy
         self.kpis = kpi_cards(result.figures.kpis, number_format=style, base_currency=base)
         figures = dashboard_charts(result, fy=fy, currency=base, number_format=style)
         self.tower_chart, self.cumulative_chart, self.vendor_chart, self.heatmap_chart = map(figure_data, figures)
