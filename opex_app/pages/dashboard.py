@@ -97,9 +97,11 @@ def toolbar() -> rx.Component:
 
 
 def kpis() -> rx.Component:
+    """Money first (budget, committed, actual, available), then how the year goes (utilisation, outturn and its
+    variance): four to a row below very wide screens, where a crore figure would not fit a seventh."""
     return rx.grid(
         rx.foreach(S.kpis, lambda k: kpi_card(k["label"], k["value"], k["hint"], test_id="kpi-" + k["key"])),
-        columns=rx.breakpoints(initial="2", sm="3", md="4", lg="7"),
+        columns=rx.breakpoints(initial="2", md="4", xl="7"),
         spacing="2",
         width="100%",
         data_testid="kpis",
