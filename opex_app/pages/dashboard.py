@@ -23,7 +23,7 @@ ALL_LABELS = {
 }
 
 
-def _picker(name: str, label: str, control: rx.Component) -> rx.Component:
+def _picker(label: str, control: rx.Component) -> rx.Component:
     return rx.vstack(rx.text(label, size="1", color_scheme="gray", weight="medium"), control, spacing="1")
 
 
@@ -53,14 +53,12 @@ def live_indicator() -> rx.Component:
         align="center",
         spacing="2",
         data_testid="live-indicator",
-        data_version=S.data_version,
     )
 
 
 def toolbar() -> rx.Component:
     filters = [
         _picker(
-            dim,
             FILTER_LABELS[dim],
             _select(
                 dim,
@@ -73,10 +71,9 @@ def toolbar() -> rx.Component:
         for dim in FILTER_DIMENSIONS
     ]
     return rx.hstack(
-        _picker("fy", "Fiscal year", _select("fy", S.fy_names, S.fy, S.pick_fy, any_label=None)),
+        _picker("Fiscal year", _select("fy", S.fy_names, S.fy, S.pick_fy, any_label=None)),
         *filters,
         _picker(
-            "as_of",
             "As of",
             rx.input(
                 type="date",
