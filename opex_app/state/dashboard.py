@@ -11,6 +11,7 @@ chart figures the page draws (towers × 12 cells at most), never a frame.
 from __future__ import annotations
 
 import asyncio
+import functools
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -269,7 +270,7 @@ class DashboardState(AppState):
             return None
         view = replace(query, fy=self.fy)
         try:
-            result = await asyncio.to_thread(compute, principal, view)
+            result = await live.single_flight(view.url(), functools.partial(compute, principal, view))
         except ServiceError as exc:
             self.error, self.loaded = str(exc), True
             return None
@@ -293,12 +294,12 @@ class DashboardState(AppState):
                 if not live.connected_here(token):
                     return
                 continue
-            result = await asyncio.to_thread(compute, principal, view)
+            result = await live.single_flight(view.url(), functools.partial(compute, principal, view))
             async with self:
                 if self._live_id != live_id:
                     return
                 self._show(result, principal.number_format)
-            loop.seen = max(version, result.version)
+            loop.seen = result.version  # a shared result read before the latest write: the next wait returns at once
 
     def _go(self, query: DashboardQuery) -> Any:
         return rx.redirect(query.url())

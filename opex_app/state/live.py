@@ -14,11 +14,16 @@ The loop of a tab ends when any of these says the tab is gone or elsewhere:
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import time
 import uuid
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 WAIT_SECONDS = 20.0  # one quiet wait on the watcher; after it the loop checks the tab is still here
 MAX_LIFETIME_SECONDS = 8 * 3600.0  # a working day; a reload starts a new loop
@@ -45,6 +50,24 @@ class LiveLoop:
         from opex_app.services.data_version import watcher
 
         return await watcher().wait_for_change(self.seen, timeout)
+
+
+_inflight: dict[Hashable, asyncio.Future[Any]] = {}
+
+
+async def single_flight(key: Hashable, compute: Callable[[], T]) -> T:
+    """`compute()` in a worker thread, once per `key` at a time in this worker: the tabs that ask for the same
+    view while it runs await that one result. A write wakes every open dashboard at the same moment, and the
+    figure cache only helps those that ask after the first has stored its result.
+
+    The result must not depend on who asks (the dashboard's figures do not: each tab's handler checked its
+    own permission before asking). A waiter that leaves does not cancel the computation the others await."""
+    running = _inflight.get(key)
+    if running is None:
+        running = asyncio.ensure_future(asyncio.to_thread(compute))
+        _inflight[key] = running
+        running.add_done_callback(lambda _: _inflight.pop(key, None))
+    return await asyncio.shield(running)  # type: ignore[no-any-return]
 
 
 def connected_here(token: str) -> bool:

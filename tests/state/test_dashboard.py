@@ -182,3 +182,29 @@ def test_when_the_socket_bookkeeping_cannot_be_read_the_tab_counts_as_connected(
 class _Record:
     sid: str
     instance_id: str
+
+
+def test_tabs_asking_for_one_view_at_once_share_one_computation() -> None:
+    """A write wakes every open dashboard together: one computation per view and worker, not one per tab."""
+    import asyncio
+    import threading
+
+    calls: list[str] = []
+    release = threading.Event()
+
+    def compute(view: str) -> str:
+        calls.append(view)
+        release.wait(5)
+        return f"figures of {view}"
+
+    async def scenario() -> list[str]:
+        tabs = [asyncio.ensure_future(live.single_flight(v, lambda v=v: compute(v))) for v in ("A", "A", "B", "A")]
+        while len(live._inflight) < 2:  # loop ticks, not time: every tab has asked once both views run
+            await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        release.set()
+        return list(await asyncio.gather(*tabs))
+
+    assert asyncio.run(scenario()) == ["figures of A", "figures of A", "figures of B", "figures of A"]
+    assert sorted(calls) == ["A", "B"]
+    assert live._inflight == {}
