@@ -86,11 +86,21 @@ def tower_bars(frame: pl.DataFrame, *, currency: str, number_format: NumberForma
 
 
 def _mark_month(fig: go.Figure, label: str, text: str) -> None:
-    """A dashed vertical line at the category `label`, with `text` above it."""
+    """A dashed vertical line at the category `label`, with `text` at its top, inside the plot (above it, the
+    label ran into the legend)."""
     line = {"dash": "dot", "width": 1, "color": "#666"}
     fig.add_shape(type="line", name=AS_OF_MARKER, xref="x", yref="paper", x0=label, x1=label, y0=0, y1=1, line=line)
     fig.add_annotation(
-        name=AS_OF_MARKER, x=label, xref="x", y=1, yref="paper", text=text, showarrow=False, yanchor="bottom"
+        name=AS_OF_MARKER,
+        x=label,
+        xref="x",
+        y=1,
+        yref="paper",
+        text=text,
+        showarrow=False,
+        yanchor="top",
+        xanchor="right",
+        bgcolor="rgba(255,255,255,0.7)",
     )
 
 
