@@ -15,7 +15,8 @@ Rules (GLOSSARY, issue 7):
 - committed (base): for each PO line of an approved PO (draft, submitted, rejected, closed and cancelled
   POs commit nothing, so closing a PO releases what is left), open = max(0, allocated − invoiced), taken
   over the PO line's whole life in the PO's currency. Invoiced sums the actuals linked to the PO line
-  (`actual.po_line_id`): their amount when in the PO's currency, else their base amount ÷ the PO's rate.
+  (`actual.po_line_id`): their amounts when in the PO's currency, plus the sum of the others' base amounts
+  ÷ the PO's rate (one division per PO line, so a sum kept per PO line gives exactly the same).
   open is converted at the PO's rate (`purchase_order.fx_rate`, 1 for the base currency, else the rate on
   the PO date) and rounded to the cent. An invoice above its PO line leaves nothing open (and counts in
   full as actual). A PO line in a foreign currency without any rate commits NULL and is flagged
@@ -73,13 +74,14 @@ _CENT = Decimal("0.01")
 MONTHS = range(1, 13)
 
 
+def _months(day: str) -> str:
+    """SQL: a month number of `day` (consecutive calendar months differ by 1)."""
+    return f"(date_part('year', {day})::int * 12 + date_part('month', {day})::int)"
+
+
 def _month_index(day: str) -> str:
     """SQL: fiscal month (1..12) of `day` in the FY `fy`, clamped into the FY; NULL for a NULL day."""
-
-    def months(d: str) -> str:
-        return f"(date_part('year', {d})::int * 12 + date_part('month', {d})::int)"
-
-    return f"LEAST(12, GREATEST(1, {months(day)} - {months('fy.start_date')} + 1))"
+    return f"LEAST(12, GREATEST(1, {_months(day)} - {_months('fy.start_date')} + 1))"
 
 
 _MONTH_COLUMNS = [f"m{m:02d}" for m in MONTHS]
@@ -121,7 +123,9 @@ def _month_then(column: str) -> str:
 # last fiscal month they fall in. `po_open`: what each of those is still open for, in base currency.
 # Each part restricts to the scope on budget_line itself ({scope} is a condition on alias `bl`), not through
 # `line`, so the planner sees real row counts: index lookups for a page of lines, hash joins for a whole FY.
-_CTES = f"""
+def _ctes(invoices: str) -> str:
+    """The rules' CTEs, reading what is invoiced against the PO lines in scope from `invoices` (`_INVOICES`)."""
+    return f"""
 WITH budget_rate AS MATERIALIZED (
     SELECT k.fiscal_year_id, k.currency, fx_rate_on(k.currency, fy.start_date, :base) AS rate
     FROM (SELECT DISTINCT bl.fiscal_year_id, COALESCE(bl.currency_code, :base) AS currency
@@ -137,7 +141,7 @@ budget_then AS (
     GROUP BY e.entity_id
 ),
 line AS NOT MATERIALIZED (
-    SELECT bl.id, bl.uid, br.currency, br.rate AS budget_rate,
+    SELECT bl.id, bl.uid, bl.fiscal_year_id, br.currency, br.rate AS budget_rate,
            {", ".join(f"COALESCE(bt.{m}, bl.{m}) AS {m}" for m in _MONTH_COLUMNS)},
            {", ".join(f"bl.{d}_id" for d in DIMENSIONS)}
     FROM budget_line bl
@@ -168,11 +172,8 @@ po_open AS (
            ROUND(GREATEST(ps.amount - COALESCE(inv.invoiced, 0), 0) * ps.rate, 2) AS open_base
     FROM po_scope ps
     LEFT JOIN (
-        SELECT ps.id,
-               SUM(CASE WHEN a.currency_code = ps.currency_code THEN a.amount ELSE a.amount_base / ps.rate END)
-               AS invoiced
-        FROM po_scope ps JOIN actual a ON a.po_line_id = ps.id AND {_INVOICED_BY_THEN}
-        GROUP BY ps.id
+        SELECT v.id, COALESCE(SUM(v.same), 0) + COALESCE(SUM(v.other) / v.rate, 0) AS invoiced
+        FROM ({invoices}) v GROUP BY v.id, v.rate
     ) inv ON inv.id = ps.id
 ),
 line_actual AS (
@@ -181,6 +182,15 @@ line_actual AS (
     WHERE {{scope}} AND {_INVOICED_BY_THEN}
 )
 """
+
+
+# What is invoiced against the PO lines in scope by the cut-off: the PO line (`id`) and its rate, and the amount
+# of each actual in the PO's currency (`same`) or else its base amount (`other`, converted once per PO line).
+_SAME, _OTHER = "CASE WHEN {0}.currency_code = ps.currency_code", "CASE WHEN {0}.currency_code <> ps.currency_code"
+_INVOICES = f"""SELECT ps.id, ps.rate, {_SAME.format("a")} THEN a.amount END AS same,
+       {_OTHER.format("a")} THEN a.amount_base END AS other
+    FROM po_scope ps JOIN actual a ON a.po_line_id = ps.id AND {_INVOICED_BY_THEN}"""
+_CTES = _ctes(_INVOICES)
 
 # the twelve budget months of a line as rows (fiscal month, amount as entered)
 _UNPIVOT = "(VALUES " + ", ".join(f"({m}, line.m{m:02d})" for m in MONTHS) + ") AS g(m, budget)"
@@ -395,12 +405,17 @@ def figures_by(session: Session, principal: Principal, *, fiscal_year_id: int, b
     return out
 
 
-def _fy_scope(fiscal_year_id: int, filters: Filters | None) -> tuple[str, dict[str, Any]]:
-    """The scope condition on `bl` for one FY's lines matching `filters` (master names, bound parameters)."""
+def _fy_scope(session: Session, fiscal_year_id: int, filters: Filters | None) -> tuple[str, dict[str, Any]]:
+    """The scope condition on `bl` for one FY's lines matching `filters` (master names, bound parameters).
+
+    The names are looked up first, so the condition is on the line's own columns: the planner then filters
+    lines as it scans them (a sub-select in the condition had it join every line of the FY, then filter).
+    """
     conditions, params = [_BY_FY], dict[str, Any](fiscal_year_id=fiscal_year_id)
     for name, value in (filters.as_params() if filters else {}).items():
-        conditions.append(f"bl.{name}_id IN (SELECT id FROM {DIMENSIONS[name]} WHERE name = :f_{name})")
-        params[f"f_{name}"] = value
+        ids = session.execute(text(f"SELECT id FROM {DIMENSIONS[name]} WHERE name = :name"), {"name": value})
+        conditions.append(f"bl.{name}_id = ANY(CAST(:f_{name} AS integer[]))")
+        params[f"f_{name}"] = list(ids.scalars())
     return " AND ".join(conditions), params
 
 
@@ -426,24 +441,45 @@ def fiscal_year_month_rows(
     `month_figures`: it is the same SQL, scoped to the FY instead of a list of lines. Row by row through the
     driver: `fiscal_year_frame` reads the same figures much faster.
     """
-    scope, params = _fy_scope(fiscal_year_id, filters)
+    scope, params = _fy_scope(session, fiscal_year_id, filters)
     sql = _FY_MONTHS_WITH_LABELS.format(months=_MONTHS_SQL.format(scope=scope))
     rows = session.execute(text(sql), _params(as_of, **params))
     return [tuple(r) for r in rows]
 
 
+def _budget_base(line: str, m: int) -> str:
+    """SQL: month m's budget in base currency (a base-currency month is its own: no product, no rounding)."""
+    return (
+        f"CASE WHEN {line}.budget_rate = 1 THEN {line}.m{m:02d} ELSE ROUND({line}.m{m:02d} * {line}.budget_rate, 2) END"
+    )
+
+
+def _committed_share(m: int) -> str:
+    """SQL: what PO line `o` (po_open, with its equal `share`) commits in month m, NULL outside its months."""
+    return (
+        f"CASE WHEN {m} BETWEEN o.first_month AND o.last_month THEN CASE WHEN {m} = o.last_month"
+        " THEN o.open_base - s.share * (o.last_month - o.first_month) ELSE s.share END END"
+    )
+
+
 # One row per line: its labels and its twelve months of budget_base, committed and actual side by side (bMM,
 # cMM, aMM; NULL where nothing). Twelve times fewer rows to form and ship than the month grain; Polars then
-# turns each line into its twelve month rows.
+# turns each line into its twelve month rows. Cheaper forms of the same rules (measured by bench_dashboard):
+# a budget month in the base currency is its own base amount (rate 1, already in cents: no product, no
+# rounding); each PO line's open amount is spread straight into the twelve month columns (the rule of
+# `_COMMITTED_BY_MONTH`: equal shares truncated to the cent over first..last month, the rest in the last),
+# with no row per month to form, group and pivot again.
 _LINE_MONTH_COLUMNS = f"""
 SELECT line.id AS budget_line_id, line.uid, {", ".join(f"{d}.name AS {d}" for d in DIMENSIONS)},
-       {", ".join(f"ROUND(line.m{m:02d} * line.budget_rate, 2) AS b{m:02d}" for m in MONTHS)},
-       {", ".join(f"c.c{m:02d}" for m in MONTHS)}, {", ".join(f"a.a{m:02d}" for m in MONTHS)}
+       {", ".join(f"{_budget_base('line', m)} AS b{m:02d}" for m in MONTHS)},
+       {", ".join(f"cm.c{m:02d}" for m in MONTHS)}, {", ".join(f"a.a{m:02d}" for m in MONTHS)}
 FROM line
 LEFT JOIN (
-    SELECT line_id, {", ".join(f"SUM(committed) FILTER (WHERE fiscal_month = {m}) AS c{m:02d}" for m in MONTHS)}
-    FROM committed GROUP BY line_id
-) c ON c.line_id = line.id
+    SELECT o.line_id,
+           {", ".join(f"SUM({_committed_share(m)}) AS c{m:02d}" for m in MONTHS)}
+    FROM po_open o CROSS JOIN LATERAL (SELECT TRUNC(o.open_base / (o.last_month - o.first_month + 1), 2) AS share) s
+    GROUP BY o.line_id
+) cm ON cm.line_id = line.id
 LEFT JOIN (
     SELECT line_id, {", ".join(f"SUM(amount_base) FILTER (WHERE fiscal_month = {m}) AS a{m:02d}" for m in MONTHS)}
     FROM line_actual GROUP BY line_id
@@ -467,9 +503,9 @@ def fiscal_year_frame(
     JIT is switched off for the transaction: compiling this wide query costs PostgreSQL seconds and saves
     nothing on it. No permission check: for services.
     """
-    scope, params = _fy_scope(fiscal_year_id, filters)
+    scope, params = _fy_scope(session, fiscal_year_id, filters)
     session.execute(text("SELECT set_config('jit', 'off', true)"))
-    query = text(_CTES.format(scope=scope) + _COMMITTED_BY_MONTH + _LINE_MONTH_COLUMNS)
+    query = text(_CTES.format(scope=scope) + _LINE_MONTH_COLUMNS)
     compiled = query.bindparams(**_params(as_of, **params)).compile(dialect=session.connection().dialect)
     wide = copy_out(session, str(compiled), _WIDE_SCHEMA, compiled.params)
     return _line_months(wide.sort("budget_line_id"))
