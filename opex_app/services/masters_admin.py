@@ -11,6 +11,7 @@ everywhere at once; variance comments, which are keyed by the member's label, fo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import text
 from sqlmodel import Session, col, func, select
@@ -193,23 +194,27 @@ def move_comments(session: Session, kind: str, old: str, new: str) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+def _switch(session: Session, principal: Principal, row: Any, *, entity: str, entity_id: Any, active: bool) -> bool:
+    """Set `row.is_active` (a master, a currency or a fiscal year) and audit it; False when it already was."""
+    if row.is_active == active:
+        return False
+    row.is_active = active
+    session.add(row)
+    session.flush()
+    action = "reactivate" if active else "deactivate"
+    changes = {"is_active": [not active, active]}
+    audit.record(session, principal, action=action, entity=entity, entity_id=entity_id, changes=changes)
+    return True
+
+
 def set_master_active(*, session: Session, principal: Principal, kind: str, master_id: int, active: bool) -> bool:
     """Deactivate (left out of the pickers; existing references stay) or reactivate one master.
     A merged duplicate stays inactive: its references moved to the survivor."""
     require(principal, Permission.MANAGE_MASTERS)
     row = get_master(session, kind, master_id, for_update=True)
-    if row.is_active == active:
-        return False
-    if active and row.merged_into_id is not None:
+    if active and not row.is_active and row.merged_into_id is not None:
         raise ServiceError(f"'{row.name}' was merged into another {KIND_LABELS[kind].lower()}: it stays inactive")
-    row.is_active = active
-    session.add(row)
-    session.flush()
-    action = "reactivate" if active else "deactivate"
-    audit.record(
-        session, principal, action=action, entity=kind, entity_id=row.id, changes={"is_active": [not active, active]}
-    )
-    return True
+    return _switch(session, principal, row, entity=kind, entity_id=row.id, active=active)
 
 
 def list_currencies(*, session: Session, principal: Principal) -> list[Currency]:
@@ -226,21 +231,7 @@ def set_currency_active(*, session: Session, principal: Principal, code: str, ac
         raise NotFound(f"no currency {code.strip().upper()}")
     if not active and row.code == get_settings().base_currency:
         raise ServiceError(f"{row.code} is the base currency: it cannot be deactivated")
-    if row.is_active == active:
-        return False
-    row.is_active = active
-    session.add(row)
-    session.flush()
-    action = "reactivate" if active else "deactivate"
-    audit.record(
-        session,
-        principal,
-        action=action,
-        entity="currency",
-        entity_id=row.code,
-        changes={"is_active": [not active, active]},
-    )
-    return True
+    return _switch(session, principal, row, entity="currency", entity_id=row.code, active=active)
 
 
 def fiscal_years_with_counts(*, session: Session, principal: Principal) -> list[tuple[FiscalYearRow, int]]:
@@ -259,21 +250,7 @@ def set_fiscal_year_active(*, session: Session, principal: Principal, fiscal_yea
     row = session.get(FiscalYearRow, fiscal_year_id, with_for_update=True)
     if row is None:
         raise NotFound(f"no fiscal year with id {fiscal_year_id}")
-    if row.is_active == active:
-        return False
-    row.is_active = active
-    session.add(row)
-    session.flush()
-    action = "reactivate" if active else "deactivate"
-    audit.record(
-        session,
-        principal,
-        action=action,
-        entity="fiscal_year",
-        entity_id=row.id,
-        changes={"is_active": [not active, active]},
-    )
-    return True
+    return _switch(session, principal, row, entity="fiscal_year", entity_id=row.id, active=active)
 
 
 def count_masters(session: Session, kind: str) -> int:
