@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -38,8 +37,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from tests.app_process import serve_app
 from tests.benchmarks._common import ROOT, machine, repeat_count, scratch_database, use_database
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, _free_port, _stop, _wait_http
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/8")
 PASSWORD = "correct horse battery"
@@ -85,35 +85,8 @@ def _bump_data_version() -> None:
 @contextmanager
 def running_app(database_url: str) -> Iterator[tuple[str, int]]:
     """`reflex run --env prod` on a free port against `database_url` (as tests/e2e/conftest.py starts it)."""
-    port = _free_port()
-    log = Path("/tmp/bench-dashboard-app.log")
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "REDIS_URL": REDIS_URL,
-        "OPEX_PORT": str(port),
-        "GRANIAN_WORKERS": os.environ.get("GRANIAN_WORKERS", "2"),
-        "REFLEX_BUN_PATH": os.environ.get("REFLEX_BUN_PATH", str(ROOT / ".tools/node_modules/bun/bin/bun.exe")),
-        "REFLEX_TELEMETRY_ENABLED": "false",
-        "REFLEX_CHECK_LATEST_VERSION": "false",
-    }
-    reflex = shutil.which("reflex", path=str(ROOT / ".venv" / "bin")) or "reflex"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [reflex, "run", "--env", "prod"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        base = f"http://localhost:{port}"
-        _wait_http(f"{base}/api/health", proc, log)
-        _wait_http(f"{base}/login", proc, log)
-        yield base, proc.pid
-    finally:
-        _stop(proc)
+    with serve_app(database_url, REDIS_URL, Path("/tmp/bench-dashboard-app.log")) as served:
+        yield served
 
 
 def _logged_in_state(browser, base: str, email: str) -> dict:

@@ -4,12 +4,6 @@ test session against the test database, and Debian's Chromium driven by Playwrig
 from __future__ import annotations
 
 import os
-import shutil
-import signal
-import socket
-import subprocess
-import time
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -17,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.app_process import serve_app
 from tests.conftest import IN_CI
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,27 +49,6 @@ def _redis_url() -> str:
     return url
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 420) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the app exited with {proc.returncode}:\n{log.read_text()[-4000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(f"the app did not answer {url} within {timeout}s:\n{log.read_text()[-4000:]}")
-
-
 @dataclass(frozen=True)
 class RunningApp:
     url: str
@@ -105,49 +79,11 @@ def running_app(database_url: str) -> Iterator[RunningApp]:
                 full_name=f"Test {role.value.title()}",
             )
 
-    port = _free_port()
     ARTIFACTS.mkdir(exist_ok=True)
-    log = ARTIFACTS / "app.log"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "OPEX_PORT": str(port),
-        "REFLEX_PERF_MODE": "raise",  # a state that grows too large fails the test, not production
-        "REFLEX_STATE_SIZE_LIMIT": "1000",
-        "GRANIAN_WORKERS": "2",
-        # the same offline settings the Makefile exports (see ../shared/REFLEX_OFFLINE.md)
-        "REFLEX_BUN_PATH": os.environ.get("REFLEX_BUN_PATH", str(ROOT / ".tools/node_modules/bun/bin/bun.exe")),
-        "REFLEX_TELEMETRY_ENABLED": "false",
-        "REFLEX_CHECK_LATEST_VERSION": "false",
-    }
-    reflex = shutil.which("reflex", path=str(ROOT / ".venv" / "bin")) or "reflex"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [reflex, "run", "--env", "prod"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        base = f"http://localhost:{port}"
-        _wait_http(f"{base}/api/health", proc, log)
-        _wait_http(f"{base}/login", proc, log)
+    # a state that grows too large fails the test, not production
+    limits = {"REFLEX_PERF_MODE": "raise", "REFLEX_STATE_SIZE_LIMIT": "1000", "GRANIAN_WORKERS": "2"}
+    with serve_app(database_url, redis_url, ARTIFACTS / "app.log", limits) as (base, _pid):
         yield RunningApp(base, emails[RoleName.ADMIN], emails[RoleName.VIEWER], emails[RoleName.ANALYST])
-    finally:
-        _stop(proc)
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
-    except ProcessLookupError:
-        return
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
 
 
 @pytest.fixture(scope="session")
