@@ -133,3 +133,10 @@ def analyst(session: Session):
 @pytest.fixture()
 def viewer(session: Session):
     return make_principal(session, "viewer")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests run last (a stable sort keeps every other order): the app they drive commits logins, lines
+    and merges into the run's database, and Playwright's sync API leaves an event loop running in this thread,
+    where a later test's asyncio.run() would refuse to start."""
+    items.sort(key=lambda item: "e2e" in item.path.parts)

@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import ARTIFACTS
 
-MERGE_FY = 2041  # FY41: only this test's line
+MERGE_FY = 2093  # FY93: only this test's line
 LOADED = 30_000  # ms to wait for a freshly loaded page's login check (the app's own signal: the shell)
 
 
@@ -101,7 +101,7 @@ def _merge(page: Page, url: str, duplicate: str, survivor: str) -> None:
     expect(table.locator("tbody tr", has_text="USD ·")).to_contain_text("active")
     _shot(page, "masters-currencies")
     page.get_by_test_id("masters-tab-fiscal_year").click()
-    expect(table.locator("tbody tr", has_text="FY41")).to_contain_text("1 line")
+    expect(table.locator("tbody tr", has_text="FY93")).to_contain_text("1 line")
     _shot(page, "masters-fiscal-years")
 
 
@@ -122,7 +122,7 @@ def test_admin_manages_an_analyst_and_merges_a_vendor(page: Page, chromium, logi
         tab.get_by_test_id("login-password").fill(secret)
         tab.get_by_test_id("login-submit").click()
         expect(tab.get_by_test_id("user-role")).to_have_text("Analyst", timeout=LOADED)
-        tab.goto(f"{running_app.url}/budgets?fy=FY41")
+        tab.goto(f"{running_app.url}/budgets?fy=FY93")
         expect(tab.get_by_test_id("grid-row")).to_contain_text(duplicate, timeout=LOADED)
 
         _deactivate(page, email)
@@ -134,7 +134,7 @@ def test_admin_manages_an_analyst_and_merges_a_vendor(page: Page, chromium, logi
         other.close()
 
     _merge(page, running_app.url, duplicate, survivor)
-    page.goto(f"{running_app.url}/budgets?fy=FY41")
+    page.goto(f"{running_app.url}/budgets?fy=FY93")
     grid_row = page.get_by_test_id("grid-row")
     expect(grid_row.get_by_text(survivor, exact=True)).to_be_visible(timeout=LOADED)
     expect(grid_row.get_by_text(duplicate, exact=True)).to_have_count(0)
