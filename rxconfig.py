@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from opex_app.api.security_headers import site_origin
 from opex_app.settings import get_settings
 
 _settings = get_settings()  # refuses an unknown OPEX_ENV and a weak production OPEX_SECRET_KEY
@@ -17,6 +18,8 @@ config = rx.Config(
     backend_port=_settings.app_port,
     api_url=_settings.api_url or f"http://localhost:{_settings.app_port}",
     deploy_url=_settings.api_url or f"http://localhost:{_settings.app_port}",
+    # CORS and the event socket's Origin check (socket.io) accept the site's own origin only, not any origin.
+    cors_allowed_origins=[site_origin()],
     telemetry_enabled=False,
     show_built_with_reflex=False,
     default_color_mode="light",

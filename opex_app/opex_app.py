@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import reflex as rx
+from starlette.types import ASGIApp
 
 from opex_app.api.routes import api
+from opex_app.api.security_headers import SecurityHeadersMiddleware
+from opex_app.api.upload_guard import UploadGuardMiddleware
 from opex_app.pages import (  # noqa: F401
     actual_detail,
     actuals,
@@ -25,5 +28,15 @@ from opex_app.pages import (  # noqa: F401
     profile,
     variance,
 )
+from opex_app.settings import get_settings
+from opex_app.state.upload_session import authorise_upload
 
-app = rx.App(api_transformer=api)  # the theme is configured in rxconfig.py (RadixThemesPlugin)
+
+def _upload_guard(inner: ASGIApp) -> ASGIApp:
+    return UploadGuardMiddleware(inner, max_bytes=get_settings().upload_max_bytes, authorise=authorise_upload)
+
+
+# Applied in order around Reflex's own app (its pages, static frontend, /_upload and event socket): the REST
+# routes, then the upload gate, then the headers outermost so that the gate's refusals carry them too.
+# The theme is configured in rxconfig.py (RadixThemesPlugin).
+app = rx.App(api_transformer=[api, _upload_guard, SecurityHeadersMiddleware])
