@@ -148,16 +148,22 @@ def test_upload_declaring_60_mb_is_refused_before_the_body_is_sent(running_app) 
         conn.close()
 
 
-def _logged_in_client_token(page, login, app: RunningApp) -> str:
-    login(app.analyst_email)
-    expect(page.get_by_test_id("user-role")).to_have_text("Analyst")
+def _logged_in_client_token(page, login, app: RunningApp, email: str, role: str) -> str:
+    login(email)
+    expect(page.get_by_test_id("user-role")).to_have_text(role)
     return str(page.evaluate("window.sessionStorage.getItem('token')"))
+
+
+def test_upload_refuses_a_user_without_the_import_permission(page, login, running_app) -> None:
+    token = _logged_in_client_token(page, login, running_app, running_app.viewer_email, "Viewer")
+    status, _headers, payload = _request(running_app, "POST", "/_upload", _upload_headers(token), _multipart(10))
+    assert status == 403, payload
 
 
 def test_chunked_upload_past_the_limit_is_cut_off(page, login, running_app) -> None:
     """A logged-in analyst streams 60 MB without a Content-Length: the app answers 413 once 50 MB have
     arrived and stops reading, so the client cannot send the rest."""
-    token = _logged_in_client_token(page, login, running_app)
+    token = _logged_in_client_token(page, login, running_app, running_app.analyst_email, "Analyst")
     conn = _connection(running_app)
     sent = 0
     chunk = b"x" * MB
