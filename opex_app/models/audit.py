@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Index, Text
+from sqlalchemy import BigInteger, Column, Index, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -18,6 +18,14 @@ class AuditEvent(SQLModel, table=True):
         Index("ix_audit_event_entity", "entity", "entity_id"),
         Index("ix_audit_event_at", "at"),
         Index("ix_audit_event_entity_id_at", "entity", "entity_id", "at"),  # a line's changes after an as-of date
+        # "which import created this line" (services/audit.import_that_created): containment on import events
+        Index(
+            "ix_audit_event_import_changes",
+            "changes",
+            postgresql_using="gin",
+            postgresql_ops={"changes": "jsonb_path_ops"},
+            postgresql_where=text("action = 'import'"),
+        ),
     )
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True, autoincrement=True))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -85,16 +86,22 @@ def recent_events(
     return list(session.exec(stmt))
 
 
-_CREATED_BY_IMPORT = text(
+CREATED_BY_IMPORT = text(
     """
     SELECT e.id, b.file_name, b.sha256
     FROM audit_event e JOIN import_batch b ON b.id = e.import_batch_id
     WHERE e.entity = 'budget_line' AND e.action = 'import' AND b.fiscal_year_id = :fy
-      AND jsonb_exists(e.changes -> 'created_uids' -> 1, :uid)
+      AND e.changes @> CAST(:probe AS jsonb)
     ORDER BY e.id
     LIMIT 1
     """
 )
+
+
+def created_by_import_params(fiscal_year_id: int, uid: str) -> dict[str, Any]:
+    """The lookup's parameters: its containment probe is {"created_uids": [["UID"]]}, i.e. the UID in the
+    event's [before, after] lists, which the GIN index (jsonb_path_ops, migration 0011) answers."""
+    return {"fy": fiscal_year_id, "probe": json.dumps({"created_uids": [[uid]]})}
 
 
 def import_that_created(
@@ -104,7 +111,7 @@ def import_that_created(
 
     An import records the lines it creates as one event listing their UIDs, not one event per line."""
     require(principal, Permission.VIEW_DASHBOARDS)
-    found = session.execute(_CREATED_BY_IMPORT, {"fy": fiscal_year_id, "uid": uid}).first()
+    found = session.execute(CREATED_BY_IMPORT, created_by_import_params(fiscal_year_id, uid)).first()
     if found is None:
         return None
     event = session.get(AuditEvent, found.id)

@@ -15,7 +15,7 @@ import operator
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func
@@ -23,10 +23,12 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from opex_app.auth.permissions import Permission, Principal, require
+from opex_app.domain import audit_diff
+from opex_app.domain.audit_diff import FieldChange
 from opex_app.domain.budget_fields import DATE_FIELDS, LABELS, MONTH_FIELDS
 from opex_app.domain.fiscal import FiscalYear
 from opex_app.domain.ingest import amounts
-from opex_app.domain.money import format_indian
+from opex_app.domain.money import NumberFormat
 from opex_app.domain.names import clean_name
 from opex_app.models import (
     MASTER_MODELS,
@@ -215,13 +217,6 @@ class NoteView:
 
 
 @dataclass(frozen=True)
-class FieldChange:
-    label: str  # 'Apr-26', 'Tower', ...
-    before: str
-    after: str
-
-
-@dataclass(frozen=True)
 class HistoryEntry:
     at: datetime
     actor: str
@@ -294,31 +289,14 @@ def _values(session: Session, line: BudgetLine) -> dict[str, Any]:
 
 def field_label(name: str, labels: list[str]) -> str:
     """'m01' -> 'Apr-26' (the FY's month label); other fields by their label."""
-    if name in MONTH_FIELDS and labels:
-        return labels[MONTH_FIELDS.index(name)]
-    return ATTRIBUTE_LABELS.get(name, name.replace("_", " "))
+    return audit_diff.field_label(name, ATTRIBUTE_LABELS, labels)
 
 
-def _shown(name: str, value: Any) -> str:
-    if value is None or value == "":
-        return "(empty)"
-    if name in MONTH_FIELDS or name == "total":
-        try:
-            return format_indian(Decimal(str(value)))
-        except InvalidOperation:
-            return str(value)
-    return str(value)
-
-
-def describe_changes(changes: Mapping[str, Any] | None, labels: list[str]) -> list[FieldChange]:
-    """An audit event's {field: [before, after]} as labelled, readable changes (months in FY order)."""
-    order = {name: i for i, name in enumerate(("uid", *EDITABLE_FIELDS))}
-    out: list[FieldChange] = []
-    for name in sorted(changes or {}, key=lambda n: (order.get(n, len(order)), n)):
-        pair = (changes or {})[name]
-        before, after = (pair[0], pair[-1]) if isinstance(pair, list) and pair else (None, pair)
-        out.append(FieldChange(field_label(name, labels), _shown(name, before), _shown(name, after)))
-    return out
+def describe_changes(
+    changes: Mapping[str, Any] | None, labels: list[str], number_format: NumberFormat = "indian"
+) -> list[FieldChange]:
+    """An audit event's {field: [before, after]} on a line as labelled, readable changes (months in FY order)."""
+    return audit_diff.describe(changes, ATTRIBUTE_LABELS, labels, number_format, order=("uid", *EDITABLE_FIELDS))
 
 
 def _get_line(session: Session, line_id: int, *, for_update: bool = False) -> BudgetLine:

@@ -1,0 +1,165 @@
+"""The audit log as people read it: filtered, paged, each change a labelled before/after, and exported.
+
+Filters come from the page's URL, so they are parsed here (AuditQuery.from_params) and what cannot be read
+is reported back rather than dropped."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_
+from sqlmodel import Session, col, select
+
+from opex_app.auth.permissions import Permission, Principal, require
+from opex_app.domain import audit_diff
+from opex_app.domain.audit_diff import FieldChange
+from opex_app.domain.fiscal import FiscalYear
+from opex_app.domain.money import NumberFormat
+from opex_app.models import AuditEvent, BudgetLine, FiscalYearRow
+from opex_app.services.actuals.labels import LABELS as ACTUAL_LABELS
+from opex_app.services.budget_lines import ATTRIBUTE_LABELS, EDITABLE_FIELDS
+from opex_app.services.purchase_orders.wording import LABELS as PO_LABELS
+
+PAGE_SIZE = 50
+EXPORT_MAX_ROWS = 100_000
+# How each entity's fields are named, and in what order they are listed.
+_LABELS: dict[str, tuple[Mapping[str, str], Sequence[str]]] = {
+    "budget_line": (ATTRIBUTE_LABELS, ("uid", *EDITABLE_FIELDS)),
+    "actual": (ACTUAL_LABELS, tuple(ACTUAL_LABELS)),
+    "purchase_order": (PO_LABELS, tuple(PO_LABELS)),
+}
+_FILTER_KEYS = ("actor", "entity", "ref", "action", "date_from", "date_to")
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """What the log is filtered on. `ref` is an entity id, or a budget line's UID (any FY)."""
+
+    actor: str = ""
+    entity: str = ""
+    ref: str = ""
+    action: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> tuple[AuditQuery, list[str]]:
+        """The query the URL names, and a sentence for each parameter that could not be read."""
+        problems: list[str] = []
+        dates: dict[str, date | None] = {}
+        for key in ("date_from", "date_to"):
+            raw = str(params.get(key) or "").strip()
+            try:
+                dates[key] = date.fromisoformat(raw) if raw else None
+            except ValueError:
+                dates[key] = None
+                problems.append(f"'{raw}' is not a date (YYYY-MM-DD); the {key.replace('_', ' ')} filter is ignored")
+        text = {key: str(params.get(key) or "").strip()[:100] for key in ("actor", "entity", "ref", "action")}
+        query = cls(text["actor"], text["entity"], text["ref"], text["action"], dates["date_from"], dates["date_to"])
+        return query, problems
+
+    def as_params(self) -> dict[str, str]:
+        """The non-empty filters as URL parameters (dates in ISO form)."""
+        values = {key: getattr(self, key) for key in _FILTER_KEYS}
+        return {k: v.isoformat() if isinstance(v, date) else v for k, v in values.items() if v}
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    entity: str
+    entity_id: str
+    changes: list[FieldChange] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    rows: list[AuditRow]
+    total: int  # events matching the filters, all pages
+    page: int
+    page_count: int
+
+
+def _ref_clause(session: Session, ref: str) -> Any:
+    """Events of the row whose id is `ref`, or of the budget lines (any FY) whose UID it is."""
+    ids = [str(i) for i in session.exec(select(BudgetLine.id).where(BudgetLine.uid == ref))]
+    same_id = col(AuditEvent.entity_id) == ref
+    if not ids:
+        return same_id
+    return or_(same_id, and_(col(AuditEvent.entity) == "budget_line", col(AuditEvent.entity_id).in_(ids)))
+
+
+def _filtered(session: Session, query: AuditQuery) -> Any:
+    stmt = select(AuditEvent)
+    if query.actor:
+        stmt = stmt.where(func.lower(AuditEvent.actor).contains(query.actor.lower(), autoescape=True))
+    if query.entity:
+        stmt = stmt.where(AuditEvent.entity == query.entity)
+    if query.action:
+        stmt = stmt.where(AuditEvent.action == query.action)
+    if query.ref:
+        stmt = stmt.where(_ref_clause(session, query.ref))
+    if query.date_from:
+        stmt = stmt.where(AuditEvent.at >= datetime.combine(query.date_from, time.min))
+    if query.date_to:  # the whole day named
+        stmt = stmt.where(AuditEvent.at < datetime.combine(query.date_to + timedelta(days=1), time.min))
+    return stmt
+
+
+def _month_labels(session: Session, events: Sequence[AuditEvent]) -> dict[str, list[str]]:
+    """Month labels of the FY of each budget line the events touch, by line id (as the trail spells it)."""
+    ids = {int(e.entity_id or "") for e in events if e.entity == "budget_line" and (e.entity_id or "").isdigit()}
+    if not ids:
+        return {}
+    stmt = (
+        select(BudgetLine.id, FiscalYearRow.end_year, FiscalYearRow.start_month)
+        .join(FiscalYearRow, col(FiscalYearRow.id) == BudgetLine.fiscal_year_id)
+        .where(col(BudgetLine.id).in_(ids))
+    )
+    return {str(i): FiscalYear(end, start).month_labels() for i, end, start in session.exec(stmt)}
+
+
+def _rows(session: Session, events: Sequence[AuditEvent], number_format: NumberFormat) -> list[AuditRow]:
+    months = _month_labels(session, events)
+    rows = []
+    for e in events:
+        labels, order = _LABELS.get(e.entity, ({}, ()))
+        month_labels = months.get(e.entity_id or "", []) if e.entity == "budget_line" else []
+        changes = audit_diff.describe(e.changes, labels, month_labels, number_format, order)
+        rows.append(AuditRow(e.id or 0, e.at, e.actor, e.action, e.entity, e.entity_id or "", changes))
+    return rows
+
+
+def search(
+    session: Session,
+    *,
+    principal: Principal,
+    query: AuditQuery,
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+    number_format: NumberFormat = "indian",
+) -> AuditPage:
+    """One page of the events matching `query`, newest first; `page` past the end gives the last page."""
+    require(principal, Permission.VIEW_AUDIT)
+    stmt = _filtered(session, query)
+    total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
+    page_count = max(1, -(-total // page_size))
+    page = min(max(1, page), page_count)
+    ordered = stmt.order_by(col(AuditEvent.id).desc()).offset((page - 1) * page_size).limit(page_size)
+    events = list(session.exec(ordered))
+    return AuditPage(_rows(session, events, number_format), total, page, page_count)
+
+
+def export_rows(
+    session: Session, *, principal: Principal, query: AuditQuery, number_format: NumberFormat = "indian"
+) -> list[AuditRow]:
+    """Every event matching `query`, newest first, for the Excel export (at most EXPORT_MAX_ROWS)."""
+    require(principal, Permission.VIEW_AUDIT)
+    stmt = _filtered(session, query).order_by(col(AuditEvent.id).desc()).limit(EXPORT_MAX_ROWS)
+    return _rows(session, list(session.exec(stmt)), number_format)
