@@ -1,13 +1,12 @@
-"""Admin states: users (search, add, roles, deactivate, reset password) and the audit trail."""
+"""Admin states: users (search, add, roles, deactivate, reset password). The audit log is state/audit.py."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from opex_app.auth.permissions import Permission, RoleName
 from opex_app.db import read_session, transaction
-from opex_app.services import audit, user_admin
+from opex_app.services import user_admin
 from opex_app.services.errors import ServiceError
 from opex_app.state.base import AppState
 from opex_app.state.guard import current_principal, guarded, public_handler
@@ -202,33 +201,3 @@ def _user_row(row: user_admin.UserRow) -> dict[str, str]:
         "active": "yes" if row.is_active else "no",
         "last_login": row.last_login_at.strftime("%d-%b-%Y %H:%M") if row.last_login_at else "never",
     }
-
-
-class AuditState(AppState):
-    rows: list[dict[str, str]] = []
-    entity: str = ""
-    entity_id: str = ""
-
-    @guarded(Permission.VIEW_AUDIT)
-    def load(self) -> None:
-        with read_session() as session:
-            events = audit.recent_events(
-                session, current_principal(), entity=self.entity or None, entity_id=self.entity_id or None
-            )
-        self.rows = [
-            {
-                "at": e.at.strftime("%d-%b-%Y %H:%M:%S"),
-                "actor": e.actor,
-                "action": e.action,
-                "entity": e.entity,
-                "entity_id": e.entity_id or "",
-                "changes": json.dumps(e.changes, ensure_ascii=False)[:300] if e.changes else "",
-            }
-            for e in events
-        ]
-
-    @guarded(Permission.VIEW_AUDIT)
-    def apply_filter(self, form: dict[str, Any]) -> Any:
-        self.entity = str(form.get("entity", "")).strip()
-        self.entity_id = str(form.get("entity_id", "")).strip()
-        return AuditState.load
