@@ -1,0 +1,72 @@
+"""An auditor finds who changed a month and from what value: an analyst edits one month of a line in the
+browser, and an admin (who may view the audit trail) finds that change in the audit log by the line's UID,
+with the old and new amount and the editor's e-mail; the filter stays in the address."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import PASSWORD
+
+AUDIT_FY = 2047  # FY47, Apr-46 .. Mar-47: a year no other browser test uses
+
+
+@pytest.fixture(scope="module")
+def line(running_app) -> tuple[int, str]:
+    """A line of FY47 with Aug-46 (fiscal month 5) at 100, committed before any page loads."""
+    from opex_app.db import transaction
+    from opex_app.domain.fiscal import FiscalYear
+    from opex_app.models import BudgetLine
+    from opex_app.services.fiscal_years import ensure_fiscal_year
+
+    uid = f"AUD-{uuid.uuid4().hex[:6]}"
+    with transaction() as session:
+        fy = ensure_fiscal_year(session, FiscalYear(AUDIT_FY))
+        row = BudgetLine(fiscal_year_id=fy.id, uid=uid, created_by="e2e", currency_code="INR", m05=Decimal("100"))
+        session.add(row)
+        session.flush()
+        assert row.id is not None
+        return row.id, uid
+
+
+def _log_in(page: Page, url: str, email: str, role: str) -> None:
+    page.goto(f"{url}/login")
+    page.get_by_test_id("login-email").fill(email)
+    page.get_by_test_id("login-password").fill(PASSWORD)
+    page.get_by_test_id("login-submit").click()
+    expect(page.get_by_test_id("user-role")).to_have_text(role)
+
+
+def test_an_auditor_finds_who_changed_a_month_and_from_what(page, chromium, running_app, line) -> None:
+    line_id, uid = line
+    _log_in(page, running_app.url, running_app.analyst_email, "Analyst")
+    page.goto(f"{running_app.url}/budgets/{line_id}")
+    page.get_by_test_id("edit-line").click()
+    page.get_by_test_id("edit-m05").fill("2,500")
+    page.get_by_test_id("edit-save").click()
+    expect(page.get_by_test_id("edit-saved")).to_contain_text("version 2")
+
+    context = chromium.new_context(viewport={"width": 1366, "height": 768})
+    context.set_default_timeout(20_000)
+    try:
+        auditor = context.new_page()
+        _log_in(auditor, running_app.url, running_app.admin_email, "Admin")
+        auditor.goto(f"{running_app.url}/admin/audit")
+        auditor.get_by_test_id("audit-filter-ref").fill(uid)
+        auditor.get_by_test_id("audit-filter-apply").click()
+        expect(auditor).to_have_url(f"{running_app.url}/admin/audit/?ref={uid}")
+        expect(auditor.get_by_test_id("audit-count")).to_contain_text("1 event")
+        row = auditor.get_by_test_id("audit-row")
+        expect(row).to_have_count(1)
+        for shown in (running_app.analyst_email, "update", "budget_line", "Aug-46", "100.00", "2,500.00"):
+            expect(row).to_contain_text(shown)
+        # the address alone gives the same view (a bookmark, a link sent to a colleague)
+        auditor.goto(f"{running_app.url}/admin/audit/?ref={uid}&action=delete")
+        expect(auditor.get_by_test_id("audit-count")).to_contain_text("0 events")
+        expect(auditor.get_by_test_id("audit-filter-action")).to_have_value("delete")
+    finally:
+        context.close()
