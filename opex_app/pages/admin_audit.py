@@ -8,9 +8,10 @@ from typing import Any
 import reflex as rx
 
 from opex_app.auth.permissions import Permission
+from opex_app.components.downloads import audit_export_button
 from opex_app.components.layout import app_page
 from opex_app.components.pager import pager
-from opex_app.state.audit import AuditState
+from opex_app.state.audit import FILTERS, AuditState
 
 # Reflex turns state attributes into Vars and handlers into event specs, which mypy cannot see.
 S: Any = AuditState
@@ -54,6 +55,7 @@ def _filters() -> rx.Component:
             _filter_field("date_to", "To", S.date_to, type_="date"),
             rx.button("Filter", type="submit", size="1", data_testid="audit-filter-apply"),
             rx.button("Clear", type="button", size="1", variant="ghost", on_click=S.clear_filters),
+            audit_export_button({name: getattr(S, name) for name in FILTERS}),
             spacing="2",
             align="end",
             wrap="wrap",

@@ -16,9 +16,11 @@ from sqlmodel import Session, col, select
 from opex_app.auth.permissions import Permission, Principal, require
 from opex_app.domain import audit_diff
 from opex_app.domain.audit_diff import FieldChange
+from opex_app.domain.export.audit_workbook import write_audit_workbook
 from opex_app.domain.fiscal import FiscalYear
 from opex_app.domain.money import NumberFormat
 from opex_app.models import AuditEvent, BudgetLine, FiscalYearRow
+from opex_app.services import downloads
 from opex_app.services.actuals.labels import LABELS as ACTUAL_LABELS
 from opex_app.services.budget_lines import ATTRIBUTE_LABELS, EDITABLE_FIELDS
 from opex_app.services.purchase_orders.wording import LABELS as PO_LABELS
@@ -163,3 +165,18 @@ def export_rows(
     require(principal, Permission.VIEW_AUDIT)
     stmt = _filtered(session, query).order_by(col(AuditEvent.id).desc()).limit(EXPORT_MAX_ROWS)
     return _rows(session, list(session.exec(stmt)), number_format)
+
+
+def export_download(
+    session: Session, *, principal: Principal, query: AuditQuery, number_format: NumberFormat = "indian"
+) -> tuple[int, downloads.Ticket]:
+    """The events matching `query` as a workbook in a one-time download ticket for this user; (events, ticket)."""
+    rows = export_rows(session, principal=principal, query=query, number_format=number_format)
+    described = ", ".join(f"{k}={v}" for k, v in query.as_params().items()) or "all events"
+    title = f"Audit trail ({described}), {len(rows):,} event{'s' if len(rows) != 1 else ''}"
+    if len(rows) >= EXPORT_MAX_ROWS:  # said in the file, not dropped silently
+        title += f" (the newest {EXPORT_MAX_ROWS:,}: narrow the filters for the older ones)"
+    events = ((r.at, r.actor, r.action, r.entity, r.entity_id, r.changes) for r in rows)
+    with downloads.issue("audit-trail.xlsx", user_id=principal.user_id) as ticket:
+        write_audit_workbook(ticket.path, events, title=title)
+    return len(rows), ticket

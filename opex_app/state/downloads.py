@@ -32,7 +32,8 @@ import reflex as rx
 
 from opex_app.auth.permissions import Permission, PermissionDenied, Principal
 from opex_app.db import read_session
-from opex_app.services import budget_export
+from opex_app.domain.money import as_number_format
+from opex_app.services import audit_log, budget_export
 from opex_app.services.budget_query import BudgetFilter
 from opex_app.services.downloads import Ticket
 from opex_app.services.errors import ServiceError
@@ -55,6 +56,15 @@ def _template(principal: Principal, fy_name: str) -> tuple[str, Ticket]:
     with read_session() as session:
         ticket = budget_export.template_download(session, principal, fy_name)
     return f"Template {ticket.file_name} is ready.", ticket
+
+
+def _audit(principal: Principal, params: dict[str, Any], number_format: str) -> tuple[str, Ticket]:
+    query, _ = audit_log.AuditQuery.from_params(params)  # the page already reported an unreadable date
+    with read_session() as session:
+        events, ticket = audit_log.export_download(
+            session, principal=principal, query=query, number_format=as_number_format(number_format)
+        )
+    return f"Exported {events:,} audit event{'s' if events != 1 else ''}.", ticket
 
 
 class DownloadState(AppState):
@@ -96,4 +106,11 @@ class DownloadState(AppState):
     async def download_template(self, fy_name: str) -> AsyncIterator[Any]:
         """Download the blank import template of ``fy_name`` (e.g. FY27; '' = the current FY)."""
         async for event in self._run(_template, str(fy_name or "")):
+            yield event
+
+    @rx.event(background=True)
+    @guarded(Permission.VIEW_AUDIT)
+    async def export_audit(self, filter_params: dict[str, str]) -> AsyncIterator[Any]:
+        """Export the audit events matching ``filter_params`` (AuditQuery.as_params() keys) and download them."""
+        async for event in self._run(_audit, dict(filter_params or {}), self.number_format):
             yield event

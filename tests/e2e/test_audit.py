@@ -1,6 +1,6 @@
 """An auditor finds who changed a month and from what value: an analyst edits one month of a line in the
 browser, and an admin (who may view the audit trail) finds that change in the audit log by the line's UID,
-with the old and new amount and the editor's e-mail; the filter stays in the address."""
+with the old and new amount and the editor's e-mail, exports it to Excel; the filter stays in the address."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import PASSWORD
@@ -41,7 +42,7 @@ def _log_in(page: Page, url: str, email: str, role: str) -> None:
     expect(page.get_by_test_id("user-role")).to_have_text(role)
 
 
-def test_an_auditor_finds_who_changed_a_month_and_from_what(page, chromium, running_app, line) -> None:
+def test_an_auditor_finds_who_changed_a_month_and_from_what(page, chromium, running_app, line, tmp_path) -> None:
     line_id, uid = line
     _log_in(page, running_app.url, running_app.analyst_email, "Analyst")
     page.goto(f"{running_app.url}/budgets/{line_id}")
@@ -64,6 +65,14 @@ def test_an_auditor_finds_who_changed_a_month_and_from_what(page, chromium, runn
         expect(row).to_have_count(1)
         for shown in (running_app.analyst_email, "update", "budget_line", "Aug-46", "100.00", "2,500.00"):
             expect(row).to_contain_text(shown)
+        with auditor.expect_download() as download:
+            auditor.get_by_test_id("audit-export").click()
+        assert download.value.suggested_filename == "audit-trail.xlsx"
+        saved = tmp_path / "audit-trail.xlsx"
+        download.value.save_as(saved)
+        rows = [r[1:] for r in load_workbook(saved, read_only=True)["Audit"].iter_rows(min_row=4, values_only=True)]
+        editor = running_app.analyst_email
+        assert rows == [(editor, "update", "budget_line", str(line_id), "Aug-46", "100.00", "2,500.00")]
         # the address alone gives the same view (a bookmark, a link sent to a colleague)
         auditor.goto(f"{running_app.url}/admin/audit/?ref={uid}&action=delete")
         expect(auditor.get_by_test_id("audit-count")).to_contain_text("0 events")

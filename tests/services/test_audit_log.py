@@ -4,6 +4,7 @@ words (labels, fiscal months, amounts in the reader's format), and the indexed "
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -13,9 +14,10 @@ from opex_app.auth.permissions import PermissionDenied, cli_principal
 from opex_app.domain.fiscal import FiscalYear
 from opex_app.models import AuditEvent, ImportBatch
 from opex_app.services import audit
-from opex_app.services.audit_log import AuditQuery, search
+from opex_app.services.audit_log import AuditQuery, export_download, search
 from opex_app.services.budget_lines import update_line
 from opex_app.services.fiscal_years import ensure_fiscal_year
+from opex_app.settings import get_settings
 from tests.conftest import make_principal
 from tests.services.lines import add_line
 
@@ -169,3 +171,24 @@ def test_which_import_created_a_line_is_answered_by_the_gin_index(session: Sessi
         text("EXPLAIN " + str(audit.CREATED_BY_IMPORT)), audit.created_by_import_params(fy.id or 0, "AL-9")
     ).scalars()
     assert "Bitmap Index Scan on ix_audit_event_import_changes" in "\n".join(plan)
+
+
+def test_the_filtered_events_export_one_row_per_changed_field(
+    session: Session, edited, admin, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from openpyxl import load_workbook
+
+    monkeypatch.setattr(get_settings(), "data_dir", tmp_path)
+    _, _, analyst = edited
+    events, ticket = export_download(session, principal=admin, query=AuditQuery(ref="AL-1"), number_format="western")
+    assert events == 1 and ticket.file_name == "audit-trail.xlsx" and ticket.user_id == admin.user_id
+    sheet = load_workbook(ticket.path, read_only=True)["Audit"]
+    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert rows[0][0] == "Audit trail (ref=AL-1), 1 event"
+    assert rows[2] == ["When (UTC)", "Who", "Action", "What", "Id", "Field", "Before", "After"]
+    assert [r[1:] for r in rows[3:]] == [
+        [analyst.actor, "update", "budget_line", rows[3][4], "Description", "Hosting", "Cloud"],
+        [analyst.actor, "update", "budget_line", rows[3][4], "Aug-56", "100.00", "123,456.78"],
+    ]
+    with pytest.raises(PermissionDenied):
+        export_download(session, principal=analyst, query=AuditQuery())
