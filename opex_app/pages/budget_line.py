@@ -173,6 +173,50 @@ def history() -> rx.Component:
     )
 
 
+def cell_history() -> rx.Component:
+    """Pick a month to see its past values, with who changed each and when (from the audit trail)."""
+    picker = rx.select.root(
+        rx.select.trigger(placeholder="History of a month…", data_testid="cell-history-month"),
+        rx.select.content(rx.foreach(S.month_labels, lambda label: rx.select.item(label, value=label))),
+        value=S.cell_month,
+        on_change=S.show_cell_history,
+        size="1",
+    )
+    dialog = rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("History of ", S.cell_month),
+            rx.cond(
+                S.cell_history.length() == 0,
+                rx.text("No change of this month is recorded.", size="2", color_scheme="gray"),
+                rx.table.root(
+                    rx.table.header(
+                        rx.table.row(*[rx.table.column_header_cell(h) for h in ("When", "Who", "Before", "After")])
+                    ),
+                    rx.table.body(
+                        rx.foreach(
+                            S.cell_history,
+                            lambda c: rx.table.row(
+                                rx.table.cell(c["at"], white_space="nowrap"),
+                                rx.table.cell(c["actor"]),
+                                rx.table.cell(c["before"], text_align="right"),
+                                rx.table.cell(c["after"], text_align="right"),
+                                data_testid="cell-history-row",
+                            ),
+                        )
+                    ),
+                    size="1",
+                    width="100%",
+                ),
+            ),
+            max_width="40rem",
+            data_testid="cell-history",
+        ),
+        open=S.cell_month != "",
+        on_open_change=lambda _: S.close_cell_history(),
+    )
+    return rx.box(picker, dialog)
+
+
 def figures() -> rx.Component:
     tail = [("committed", "Committed"), ("actual", "Actual"), ("available", "Available")]
     return section(
@@ -191,6 +235,7 @@ def figures() -> rx.Component:
             month_table(S.figure_rows, [("budget", S.budget_header), *tail], test_id="line-months"),
         ),
         rx.cond(S.rate_note != "", rx.text(S.rate_note, size="1", color_scheme="gray", data_testid="rate-note")),
+        cell_history(),
         rx.text("Cumulative budget against actual + committed", size="2", weight="medium"),
         rx.box(plot(S.cumulative_chart, height="240px"), width="100%", data_testid="line-chart"),
         rx.text(

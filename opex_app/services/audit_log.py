@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from opex_app.auth.permissions import Permission, Principal, require
 from opex_app.domain import audit_diff
 from opex_app.domain.audit_diff import FieldChange
+from opex_app.domain.budget_fields import MONTH_FIELDS
 from opex_app.domain.export.audit_workbook import write_audit_workbook
 from opex_app.domain.fiscal import FiscalYear
 from opex_app.domain.money import NumberFormat
@@ -180,3 +181,41 @@ def export_download(
     with downloads.issue("audit-trail.xlsx", user_id=principal.user_id) as ticket:
         write_audit_workbook(ticket.path, events, title=title)
     return len(rows), ticket
+
+
+@dataclass(frozen=True)
+class CellChange:
+    at: datetime
+    actor: str
+    action: str  # update (by hand or by an import)
+    before: str
+    after: str
+
+
+def cell_history(
+    session: Session,
+    *,
+    principal: Principal,
+    line_id: int,
+    month: int,
+    number_format: NumberFormat = "indian",
+) -> list[CellChange]:
+    """Every recorded change of one monthly amount of a line (fiscal `month` 1..12), newest first.
+
+    Anyone who may read the line may read its history (as on the line's page)."""
+    require(principal, Permission.VIEW_DASHBOARDS)
+    if not 1 <= month <= 12:
+        raise ValueError(f"fiscal month must be 1..12, got {month}")
+    name = MONTH_FIELDS[month - 1]
+    stmt = (
+        select(AuditEvent)
+        .where(AuditEvent.entity == "budget_line", AuditEvent.entity_id == str(line_id))
+        .where(col(AuditEvent.changes).op("?")(name))  # jsonb: the event changed this month
+        .order_by(col(AuditEvent.id).desc())
+    )
+    out = []
+    for e in session.exec(stmt):
+        before, after = (e.changes or {})[name]
+        shown = (audit_diff.shown(name, v, number_format) for v in (before, after))
+        out.append(CellChange(e.at, e.actor, e.action, *shown))
+    return out

@@ -22,7 +22,7 @@ from opex_app.db import read_session, transaction
 from opex_app.domain.analytics import as_of_month
 from opex_app.domain.fiscal import parse_fiscal_year
 from opex_app.domain.money import format_indian
-from opex_app.services import budget_lines, masters
+from opex_app.services import audit_log, budget_lines, masters
 from opex_app.services.budget_lines import ATTRIBUTE_LABELS, EDITABLE_FIELDS, LineDetail
 from opex_app.services.errors import Conflict, NotFound, ServiceError
 from opex_app.settings import get_settings
@@ -136,6 +136,9 @@ class BudgetLineState(AppState):
     rate_warnings: list[str] = []
     notes: list[dict[str, str]] = []
     history: list[dict[str, str]] = []
+    # One month's history (cell_month '' = the dialog is closed).
+    cell_month: str = ""
+    cell_history: list[dict[str, str]] = []
     # The editor.
     editing: bool = False
     form: dict[str, str] = {}
@@ -242,6 +245,29 @@ class BudgetLineState(AppState):
         self.edit_error = self.conflict = self.saved_message = self.note_error = ""
         self.saved_hints = {}
         self._reload()
+
+    @guarded(Permission.VIEW_DASHBOARDS)
+    def show_cell_history(self, month_label: str) -> None:
+        """Open the past values of one month of this line (by its label, as the page offers them)."""
+        if month_label not in self.month_labels or not self.line_ref:
+            return
+        with read_session() as session:
+            found = audit_log.cell_history(
+                session,
+                principal=current_principal(),
+                line_id=self.line_ref,
+                month=self.month_labels.index(month_label) + 1,
+                number_format=user_format(self.number_format),
+            )
+        self.cell_month = month_label
+        self.cell_history = [
+            {"at": _when(c.at), "actor": c.actor, "action": c.action, "before": c.before, "after": c.after}
+            for c in found
+        ]
+
+    @guarded(Permission.VIEW_DASHBOARDS)
+    def close_cell_history(self) -> None:
+        self.cell_month, self.cell_history = "", []
 
     @guarded(Permission.EDIT_BUDGET)
     def start_edit(self) -> None:

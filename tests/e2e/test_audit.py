@@ -1,6 +1,7 @@
 """An auditor finds who changed a month and from what value: an analyst edits one month of a line in the
-browser, and an admin (who may view the audit trail) finds that change in the audit log by the line's UID,
-with the old and new amount and the editor's e-mail, exports it to Excel; the filter stays in the address."""
+browser (and sees that month's history on the line), and an admin (who may view the audit trail) finds that
+change in the audit log by the line's UID, with the old and new amount and the editor's e-mail, and exports
+it to Excel; the filter stays in the address."""
 
 from __future__ import annotations
 
@@ -50,6 +51,13 @@ def test_an_auditor_finds_who_changed_a_month_and_from_what(page, chromium, runn
     page.get_by_test_id("edit-m05").fill("2,500")
     page.get_by_test_id("edit-save").click()
     expect(page.get_by_test_id("edit-saved")).to_contain_text("version 2")
+    # the cell's own history, on the line
+    page.get_by_test_id("cell-history-month").click()
+    page.get_by_role("option", name="Aug-46").click()
+    change = page.get_by_test_id("cell-history-row")
+    expect(change).to_have_count(1)
+    for shown in (running_app.analyst_email, "100.00", "2,500.00"):
+        expect(change).to_contain_text(shown)
 
     context = chromium.new_context(viewport={"width": 1366, "height": 768})
     context.set_default_timeout(20_000)

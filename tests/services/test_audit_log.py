@@ -14,7 +14,7 @@ from opex_app.auth.permissions import PermissionDenied, cli_principal
 from opex_app.domain.fiscal import FiscalYear
 from opex_app.models import AuditEvent, ImportBatch
 from opex_app.services import audit
-from opex_app.services.audit_log import AuditQuery, export_download, search
+from opex_app.services.audit_log import AuditQuery, cell_history, export_download, search
 from opex_app.services.budget_lines import update_line
 from opex_app.services.fiscal_years import ensure_fiscal_year
 from opex_app.settings import get_settings
@@ -192,3 +192,18 @@ def test_the_filtered_events_export_one_row_per_changed_field(
     ]
     with pytest.raises(PermissionDenied):
         export_download(session, principal=analyst, query=AuditQuery())
+
+
+def test_a_months_history_lists_each_value_with_who_and_when(session: Session, edited, viewer) -> None:
+    one, _, analyst = edited
+    other = make_principal(session, "analyst")
+    update_line(session, other, one.id, expected_version=2, changes={"m05": "99"})
+    update_line(session, other, one.id, expected_version=3, changes={"m06": "1"})  # another month: not listed
+    history = cell_history(session, principal=viewer, line_id=one.id, month=5)
+    assert [(h.actor, h.action, h.before, h.after) for h in history] == [
+        (other.actor, "update", "1,23,456.78", "99.00"),
+        (analyst.actor, "update", "100.00", "1,23,456.78"),
+    ]
+    western = cell_history(session, principal=viewer, line_id=one.id, month=5, number_format="western")
+    assert western[1].after == "123,456.78"
+    assert cell_history(session, principal=viewer, line_id=one.id, month=1) == []
