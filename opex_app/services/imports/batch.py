@@ -11,6 +11,7 @@ from sqlmodel import Session
 from opex_app.auth.permissions import Principal
 from opex_app.models import ImportBatch
 from opex_app.models._types import utcnow
+from opex_app.services import import_files
 from opex_app.services.imports.result import ImportResult
 
 ERRORS_KEPT = 1000  # errors stored on a batch
@@ -43,6 +44,7 @@ def record_batch(
     session.add(batch)
     session.flush()
     assert batch.id is not None
+    import_files.keep_original(batch.id, file_name, data)  # the import history offers it again
     finish_batch(session, batch.id, result, started)
     return batch.id
 
