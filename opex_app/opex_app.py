@@ -12,6 +12,7 @@ from opex_app.pages import (  # noqa: F401
     actual_detail,
     actuals,
     admin_audit,
+    admin_imports,
     admin_masters,
     admin_roles,
     admin_users,

@@ -48,6 +48,7 @@ def nav_items() -> list[NavItem]:
         NavItem("Users", "/admin/users", "users", AppState.is_admin),
         NavItem("Roles", "/admin/roles", "shield-check", AppState.is_admin),
         NavItem("Audit trail", "/admin/audit", "history", AppState.can_view_audit),
+        NavItem("Import history", "/admin/imports", "file-clock", AppState.can_view_audit),
     ]
 
 

@@ -5,7 +5,9 @@ copy, private to the app's user (folders 0700, file 0600), under the name it was
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 from pathlib import Path
 
 from opex_app.services.downloads import safe_file_name
@@ -22,10 +24,12 @@ def batch_folder(batch_id: int) -> Path:
 def keep_original(batch_id: int, file_name: str, data: bytes) -> Path:
     """Write the batch's uploaded bytes (0600, in 0700 folders) and return the path."""
     folder = batch_folder(batch_id)
+    if folder.exists():  # left by a database this one replaced (ids start again): not this batch's file
+        shutil.rmtree(folder)
     for path in (folder.parent, folder):
         path.mkdir(mode=_FOLDER_MODE, exist_ok=True, parents=True)
         path.chmod(_FOLDER_MODE)  # mkdir's mode is masked by the umask
-    target = folder / safe_file_name(Path(file_name).name)
+    target = kept_path(batch_id, file_name)
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, _FILE_MODE)
     with os.fdopen(fd, "wb") as out:
         out.write(data)
@@ -33,8 +37,24 @@ def keep_original(batch_id: int, file_name: str, data: bytes) -> Path:
     return target
 
 
-def original_of(batch_id: int) -> Path | None:
-    """The kept file of a batch, or None (a batch from before files were kept, or a file removed by hand)."""
-    folder = batch_folder(batch_id)
-    files = sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
-    return files[0] if files else None
+def kept_path(batch_id: int, file_name: str) -> Path:
+    return batch_folder(batch_id) / safe_file_name(Path(file_name).name)
+
+
+def is_kept(batch_id: int, file_name: str, file_size: int) -> bool:
+    """A file of the batch's name and size is kept (cheap enough for a page of batches)."""
+    path = kept_path(batch_id, file_name)
+    return path.is_file() and path.stat().st_size == file_size
+
+
+def original_of(batch_id: int, file_name: str, sha256: str) -> Path | None:
+    """The kept file of a batch if its bytes are the ones the batch recorded (sha256), else None: a batch from
+    before files were kept, a file removed by hand, or one that is not this batch's."""
+    path = kept_path(batch_id, file_name)
+    if not path.is_file():
+        return None
+    digest = hashlib.sha256()
+    with path.open("rb") as source:
+        for chunk in iter(lambda: source.read(1 << 20), b""):
+            digest.update(chunk)
+    return path if digest.hexdigest() == sha256 else None

@@ -36,7 +36,7 @@ def list_batches(session: Session, *, principal: Principal, page: int = 1, page_
     page = min(max(1, page), page_count)
     stmt = select(ImportBatch).order_by(col(ImportBatch.id).desc()).offset((page - 1) * page_size).limit(page_size)
     rows = list(session.exec(stmt))
-    kept = {b.id for b in rows if b.id is not None and import_files.original_of(b.id) is not None}
+    kept = {b.id for b in rows if b.id is not None and import_files.is_kept(b.id, b.file_name, b.file_size)}
     return BatchPage(rows, kept, total, page, page_count)
 
 
@@ -51,9 +51,9 @@ def original_download(session: Session, *, principal: Principal, batch_id: int) 
     """The file as it was uploaded, in a one-time download ticket for this user."""
     require(principal, Permission.VIEW_AUDIT)
     batch = _batch(session, batch_id)
-    kept = import_files.original_of(batch_id)
+    kept = import_files.original_of(batch_id, batch.file_name, batch.sha256)
     if kept is None:
-        raise NotFound(f"The file of import {batch_id} ({batch.file_name}) is not kept.")
+        raise NotFound(f"The file of import {batch_id} ({batch.file_name}) is not kept, or not as it was imported.")
     media = "application/octet-stream"  # served as an attachment, never inline
     with downloads.issue(batch.file_name, media_type=media, user_id=principal.user_id) as ticket:
         shutil.copyfile(kept, ticket.path)

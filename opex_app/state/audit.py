@@ -64,7 +64,7 @@ class AuditState(AppState):
         query, self.warnings = AuditQuery.from_params(params)
         for name in FILTERS:  # the form shows what the address says, an unreadable date included
             setattr(self, name, str(params.get(name) or "").strip()[:100])
-        self.view_key = urlencode({name: getattr(self, name) for name in FILTERS})
+        self.view_key = urlencode({name: getattr(self, name) for name in FILTERS if getattr(self, name)})
         page = str(params.get("page", "1"))
         with read_session() as session:
             found = search(

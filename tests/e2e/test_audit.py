@@ -65,6 +65,7 @@ def test_an_auditor_finds_who_changed_a_month_and_from_what(page, chromium, runn
         auditor = context.new_page()
         _log_in(auditor, running_app.url, running_app.admin_email, "Admin")
         auditor.goto(f"{running_app.url}/admin/audit")
+        expect(auditor.get_by_test_id("audit-count")).to_contain_text("page 1")  # loaded: the form is the view's
         auditor.get_by_test_id("audit-filter-ref").fill(uid)
         auditor.get_by_test_id("audit-filter-apply").click()
         expect(auditor).to_have_url(f"{running_app.url}/admin/audit/?ref={uid}")
@@ -87,3 +88,31 @@ def test_an_auditor_finds_who_changed_a_month_and_from_what(page, chromium, runn
         expect(auditor.get_by_test_id("audit-filter-action")).to_have_value("delete")
     finally:
         context.close()
+
+
+def test_import_history_lists_a_batch_and_gives_its_file_back(page, running_app, tmp_path) -> None:
+    from opex_app.auth.permissions import cli_principal
+    from opex_app.db import transaction
+    from opex_app.domain.fiscal import FiscalYear
+    from opex_app.services.imports import ImportOptions, run_import
+    from tests.domain.workbooks import write_workbook
+
+    fy = FiscalYear(AUDIT_FY)
+    name = f"history-{uuid.uuid4().hex[:6]}.xlsx"
+    source = write_workbook(
+        tmp_path / name, [["UID", "Description", "Currency", *fy.month_labels()], [f"H-{name[8:14]}", "x", "INR"]]
+    )
+    with transaction() as session:
+        options = ImportOptions(fiscal_year=fy)
+        run_import(session, cli_principal(), "budget", source, file_name=name, options=options)
+
+    _log_in(page, running_app.url, running_app.admin_email, "Admin")
+    page.goto(f"{running_app.url}/admin/imports")
+    row = page.get_by_test_id("import-history-row").filter(has_text=name)
+    expect(row).to_contain_text("committed")
+    with page.expect_download() as download:
+        row.get_by_test_id("import-history-file").click()
+    assert download.value.suggested_filename == name
+    saved = tmp_path / "again.xlsx"
+    download.value.save_as(saved)
+    assert saved.read_bytes() == source.read_bytes()

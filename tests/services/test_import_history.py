@@ -59,5 +59,8 @@ def test_batches_are_listed_and_their_files_come_back(
     assert report.file_name == "bad-errors.xlsx" and any("12x" in str(r) for r in rows)
     with pytest.raises(NotFound, match="recorded no errors"):
         error_report_download(session, principal=admin, batch_id=committed.import_batch_id)
+    (kept / "good.xlsx").write_bytes(b"not what was imported")
+    with pytest.raises(NotFound, match="not as it was imported"):
+        original_download(session, principal=admin, batch_id=committed.import_batch_id)
     with pytest.raises(PermissionDenied):
         original_download(session, principal=analyst, batch_id=committed.import_batch_id)
