@@ -14,12 +14,12 @@ from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import PASSWORD
 
-AUDIT_FY = 2047  # FY47, Apr-46 .. Mar-47: a year no other browser test uses
+AUDIT_FY = 2094  # FY94, Apr-93 .. Mar-94: a year no other test uses (FY47 is the actuals flow's)
 
 
 @pytest.fixture(scope="module")
 def line(running_app) -> tuple[int, str]:
-    """A line of FY47 with Aug-46 (fiscal month 5) at 100, committed before any page loads."""
+    """A line of FY94 with Aug-93 (fiscal month 5) at 100, committed before any page loads."""
     from opex_app.db import transaction
     from opex_app.domain.fiscal import FiscalYear
     from opex_app.models import BudgetLine
@@ -53,7 +53,7 @@ def test_an_auditor_finds_who_changed_a_month_and_from_what(page, chromium, runn
     expect(page.get_by_test_id("edit-saved")).to_contain_text("version 2")
     # the cell's own history, on the line
     page.get_by_test_id("cell-history-month").click()
-    page.get_by_role("option", name="Aug-46").click()
+    page.get_by_role("option", name="Aug-93").click()
     change = page.get_by_test_id("cell-history-row")
     expect(change).to_have_count(1)
     for shown in (running_app.analyst_email, "100.00", "2,500.00"):
@@ -72,7 +72,7 @@ def test_an_auditor_finds_who_changed_a_month_and_from_what(page, chromium, runn
         expect(auditor.get_by_test_id("audit-count")).to_contain_text("1 event")
         row = auditor.get_by_test_id("audit-row")
         expect(row).to_have_count(1)
-        for shown in (running_app.analyst_email, "update", "budget_line", "Aug-46", "100.00", "2,500.00"):
+        for shown in (running_app.analyst_email, "update", "budget_line", "Aug-93", "100.00", "2,500.00"):
             expect(row).to_contain_text(shown)
         with auditor.expect_download() as download:
             auditor.get_by_test_id("audit-export").click()
@@ -81,7 +81,7 @@ def test_an_auditor_finds_who_changed_a_month_and_from_what(page, chromium, runn
         download.value.save_as(saved)
         rows = [r[1:] for r in load_workbook(saved, read_only=True)["Audit"].iter_rows(min_row=4, values_only=True)]
         editor = running_app.analyst_email
-        assert rows == [(editor, "update", "budget_line", str(line_id), "Aug-46", "100.00", "2,500.00")]
+        assert rows == [(editor, "update", "budget_line", str(line_id), "Aug-93", "100.00", "2,500.00")]
         # the address alone gives the same view (a bookmark, a link sent to a colleague)
         auditor.goto(f"{running_app.url}/admin/audit/?ref={uid}&action=delete")
         expect(auditor.get_by_test_id("audit-count")).to_contain_text("0 events")
