@@ -20,18 +20,43 @@ from opex_app.services import downloads
 GONE = "This download link is unknown, expired or already used. Export again."
 
 
+def _redis_status() -> str:
+    """'ok', 'not configured', or the error of one ping with a short timeout (a probe must answer quickly)."""
+    import redis
+
+    from opex_app.settings import get_settings
+
+    url = get_settings().redis_url
+    if not url:
+        return "not configured"
+    client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+    try:
+        return "ok" if client.ping() else "error: no answer"
+    except redis.RedisError as exc:
+        return f"error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+    finally:
+        client.close()
+
+
 async def health(request: Request) -> JSONResponse:
+    """The app's own health (Reflex's /_health answers 503 whenever Redis is down): 503 only when the database
+    is down; 200 with status 'degraded' when Redis is (the figures cache is bypassed; events need it)."""
     from opex_app.db import get_engine
 
     def ping() -> bool:
         with get_engine().connect() as conn:
             return conn.execute(text("SELECT 1")).scalar() == 1
 
+    redis_status = await asyncio.to_thread(_redis_status)
     try:
         ok = await asyncio.to_thread(ping)
     except Exception as exc:  # noqa: BLE001 - report, don't crash the probe
-        return JSONResponse({"status": "error", "database": str(exc).splitlines()[0]}, status_code=503)
-    return JSONResponse({"status": "ok", "database": "ok" if ok else "error"})
+        body = {"status": "error", "database": str(exc).splitlines()[0], "redis": redis_status}
+        return JSONResponse(body, status_code=503)
+    status = "ok" if redis_status in ("ok", "not configured") else "degraded"
+    return JSONResponse(
+        {"status": status if ok else "error", "database": "ok" if ok else "error", "redis": redis_status}
+    )
 
 
 def _attachment(file_name: str) -> str:
