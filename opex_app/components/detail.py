@@ -9,6 +9,14 @@ from typing import Any
 import reflex as rx
 
 
+def back_link(label: str, href: str, *, test_id: str | None = None) -> rx.Component:
+    """The '← Budget lines' link at the top of a detail page, back to the list it was opened from."""
+    props = {"data_testid": test_id} if test_id else {}
+    return rx.link(
+        rx.hstack(rx.icon("arrow-left", size=14), label, spacing="1", align="center"), href=href, size="2", **props
+    )
+
+
 def section(title: Any, *children: rx.Component, test_id: str, **props: Any) -> rx.Component:
     """A card with a heading over its children."""
     return rx.card(

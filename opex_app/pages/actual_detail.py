@@ -8,7 +8,7 @@ from typing import Any
 import reflex as rx
 
 from opex_app.auth.permissions import Permission
-from opex_app.components.detail import facts_list, history_table, section
+from opex_app.components.detail import back_link, facts_list, history_table, section
 from opex_app.components.fields import form_field, save_banners
 from opex_app.components.layout import app_page
 from opex_app.state.actual_detail import ActualDetailState
@@ -179,11 +179,7 @@ def history() -> rx.Component:
 
 
 def _back() -> rx.Component:
-    return rx.link(
-        rx.hstack(rx.icon("arrow-left", size=14), "Unlinked actuals", spacing="1", align="center"),
-        href="/actuals/unlinked",
-        size="2",
-    )
+    return back_link("Unlinked actuals", "/actuals/unlinked")
 
 
 def detail() -> rx.Component:

@@ -7,7 +7,7 @@ from typing import Any
 import reflex as rx
 
 from opex_app.components.cards import plot
-from opex_app.components.detail import facts_list, history_table, section
+from opex_app.components.detail import back_link, facts_list, history_table, section
 from opex_app.components.fields import choices_list, list_attr, save_banners, saved_hint
 from opex_app.components.layout import app_page
 from opex_app.components.month_grid import month_table
@@ -251,12 +251,7 @@ def figures() -> rx.Component:
 
 def line_header() -> rx.Component:
     return rx.hstack(
-        rx.link(
-            rx.hstack(rx.icon("arrow-left", size=14), "Budget lines", spacing="1", align="center"),
-            href="/budgets",
-            size="2",
-            data_testid="back-to-grid",
-        ),
+        back_link("Budget lines", "/budgets", test_id="back-to-grid"),
         rx.heading(S.uid, size="5", data_testid="line-uid"),
         rx.badge(S.fy_name, variant="soft"),
         rx.badge("v", S.version, variant="outline", color_scheme="gray", data_testid="line-version"),

@@ -7,7 +7,7 @@ from typing import Any
 
 import reflex as rx
 
-from opex_app.components.detail import facts_list, history_table, section
+from opex_app.components.detail import back_link, facts_list, history_table, section
 from opex_app.components.dialogs import form_dialog
 from opex_app.components.layout import app_page
 from opex_app.components.month_grid import NUMBER_CELL
@@ -70,12 +70,7 @@ def actions() -> rx.Component:
 
 def po_header() -> rx.Component:
     return rx.hstack(
-        rx.link(
-            rx.hstack(rx.icon("arrow-left", size=14), "Purchase orders", spacing="1", align="center"),
-            href="/pos",
-            size="2",
-            data_testid="back-to-pos",
-        ),
+        back_link("Purchase orders", "/pos", test_id="back-to-pos"),
         rx.heading(S.po_number, size="5", data_testid="po-number"),
         status_badge(S.status, size="2", data_testid="po-status"),
         rx.badge("v", S.version, variant="outline", color_scheme="gray", data_testid="po-version"),

@@ -8,6 +8,7 @@ from typing import Any
 import reflex as rx
 
 from opex_app.auth.permissions import Permission
+from opex_app.components.detail import back_link
 from opex_app.components.fields import field_label, form_field, save_banners, saved_hint
 from opex_app.components.layout import ACCENT, app_page
 from opex_app.state.po_form import PoFormState
@@ -272,11 +273,7 @@ def po_form() -> rx.Component:
 def _page() -> rx.Component:
     return rx.vstack(
         rx.hstack(
-            rx.link(
-                rx.hstack(rx.icon("arrow-left", size=14), "Purchase orders", spacing="1", align="center"),
-                href="/pos",
-                size="2",
-            ),
+            back_link("Purchase orders", "/pos"),
             rx.cond(S.mode == "edit", rx.heading(S.title, size="5", data_testid="po-form-title")),
             align="center",
             spacing="3",
