@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from opex_app import routes
 from opex_app.auth.permissions import PERMISSION_DESCRIPTIONS, ROLE_PERMISSIONS, Permission, RoleName
 from opex_app.components.layout import app_page
 
@@ -50,7 +51,7 @@ def matrix() -> rx.Component:
     )
 
 
-@app_page("/admin/roles", "Roles", permission=Permission.MANAGE_USERS)
+@app_page(routes.ROLES)
 def roles_page() -> rx.Component:
     return rx.vstack(
         rx.text(

@@ -6,6 +6,7 @@ from typing import Any
 
 import reflex as rx
 
+from opex_app import routes
 from opex_app.components.cards import plot
 from opex_app.components.detail import back_link, facts_list, history_table, section
 from opex_app.components.fields import choices_list, list_attr, save_banners, saved_hint
@@ -251,7 +252,7 @@ def figures() -> rx.Component:
 
 def line_header() -> rx.Component:
     return rx.hstack(
-        back_link("Budget lines", "/budgets", test_id="back-to-grid"),
+        back_link("Budget lines", routes.BUDGETS.path, test_id="back-to-grid"),
         rx.heading(S.uid, size="5", data_testid="line-uid"),
         rx.badge(S.fy_name, variant="soft"),
         rx.badge("v", S.version, variant="outline", color_scheme="gray", data_testid="line-version"),
@@ -266,7 +267,7 @@ def line_header() -> rx.Component:
     )
 
 
-@app_page("/budgets/[line_id]", "Budget line", on_load=[BudgetLineState.load])
+@app_page(routes.BUDGET_LINE, on_load=[BudgetLineState.load])
 def budget_line_page() -> rx.Component:
     return rx.cond(
         S.not_found != "",

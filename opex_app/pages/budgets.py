@@ -6,6 +6,7 @@ from typing import Any
 
 import reflex as rx
 
+from opex_app import routes
 from opex_app.components.downloads import export_button, template_button
 from opex_app.components.layout import ACCENT, app_page
 from opex_app.components.month_grid import NUMBER_CELL
@@ -147,7 +148,9 @@ def _figure_header(key: str, label: Any) -> rx.Component:
 def _row(row: Any) -> rx.Component:
     cells = [
         rx.table.cell(
-            rx.link(row["uid"], href=f"/budgets/{row['id']}", weight="medium", data_testid="grid-uid"),
+            rx.link(
+                row["uid"], href=routes.BUDGET_LINE.url(line_id=row["id"]), weight="medium", data_testid="grid-uid"
+            ),
             white_space="nowrap",
             background=_PANEL_BG,
             **_STICKY_LEFT,
@@ -222,7 +225,7 @@ def pager() -> rx.Component:
     )
 
 
-@app_page("/budgets", "Budget lines", on_load=[S.load])
+@app_page(routes.BUDGETS, on_load=[S.load])
 def budgets_page() -> rx.Component:
     s = S
     return rx.vstack(

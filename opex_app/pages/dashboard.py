@@ -7,6 +7,7 @@ from typing import Any
 
 import reflex as rx
 
+from opex_app import routes
 from opex_app.components.cards import chart_card, kpi_card
 from opex_app.components.layout import ACCENT, app_page
 from opex_app.domain.analytics.filters import FILTER_DIMENSIONS, FILTER_LABELS
@@ -145,7 +146,7 @@ def messages() -> rx.Component:
     )
 
 
-@app_page("/", "Dashboard", on_load=[DashboardState.load])
+@app_page(routes.DASHBOARD, on_load=[DashboardState.load])
 def dashboard_page() -> rx.Component:
     # The cards and charts stay mounted while the figures load, so the browser fetches and parses plotly
     # while the server computes, instead of after.

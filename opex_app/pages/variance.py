@@ -7,7 +7,7 @@ from typing import Any
 
 import reflex as rx
 
-from opex_app.auth.permissions import Permission
+from opex_app import routes
 from opex_app.components.layout import ACCENT, app_page
 from opex_app.components.month_grid import NUMBER_CELL
 from opex_app.components.pager import pager
@@ -195,7 +195,6 @@ def report_table() -> rx.Component:
 
 def thresholds_form() -> rx.Component:
     """Admin only (MANAGE_MASTERS, checked again on the server)."""
-    granted: Any = AppState.permissions
     form = rx.form(
         rx.hstack(
             _labelled(
@@ -231,7 +230,7 @@ def thresholds_form() -> rx.Component:
         on_submit=S.save_thresholds,
         reset_on_submit=False,
     )
-    return rx.cond(granted.contains(Permission.MANAGE_MASTERS.value), form, rx.fragment())
+    return rx.cond(S.can_set_thresholds, form, rx.fragment())
 
 
 def summary() -> rx.Component:
@@ -254,7 +253,7 @@ def summary() -> rx.Component:
     )
 
 
-@app_page("/variance", "Variance report", on_load=[S.load], permission=Permission.VIEW_DASHBOARDS)
+@app_page(routes.VARIANCE, on_load=[S.load])
 def variance_page() -> rx.Component:
     info = rx.text("Page ", S.page_number, " of ", S.page_count, size="2", color_scheme="gray")
     return rx.vstack(

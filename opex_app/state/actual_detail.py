@@ -16,6 +16,7 @@ from typing import Any
 import reflex as rx
 from pydantic import ValidationError
 
+from opex_app import routes
 from opex_app.auth.permissions import Permission
 from opex_app.db import read_session, transaction
 from opex_app.domain.money import format_indian
@@ -272,7 +273,11 @@ class ActualDetailState(AppState):
         self.conflict, self.saved_hints = "", {}
         if self.mode == "new":
             toasts = [rx.toast.warning(w) for w in warnings]
-            return [rx.redirect(f"/actuals/{actual_id}"), rx.toast.success(f"Invoice {number} recorded."), *toasts]
+            return [
+                rx.redirect(routes.ACTUAL.url(actual_id=actual_id)),
+                rx.toast.success(f"Invoice {number} recorded."),
+                *toasts,
+            ]
         self.editing = False
         self.warnings = warnings
         self.saved_message = f"Invoice {number} saved (version {version})."

@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 
 import reflex as rx
 
+from opex_app import routes
 from opex_app.auth.permissions import Permission
 from opex_app.db import read_session
 from opex_app.domain.budget_fields import MONTH_FIELDS
@@ -30,7 +31,7 @@ from opex_app.settings import get_settings
 from opex_app.state.base import AppState
 from opex_app.state.guard import current_principal, guarded
 
-GRID_ROUTE = "/budgets"
+GRID_ROUTE = routes.BUDGETS.path
 DEFAULT_SORT = "uid"
 FILTER_FIELDS = ("fy", "tower", "budget_head", "cost_centre", "vendor")
 ANY = "__any__"  # the drop-downs' "All" choice (a select item cannot have an empty value)

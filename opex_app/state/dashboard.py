@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 import plotly.graph_objects as go
 import reflex as rx
 
+from opex_app import routes
 from opex_app.auth.permissions import Permission, Principal
 from opex_app.components import charts
 from opex_app.components.cards import figure_data
@@ -39,7 +40,7 @@ from opex_app.state.base import AppState
 from opex_app.state.budget_grid import grid_url
 from opex_app.state.guard import current_principal, guarded
 
-DASHBOARD_ROUTE = "/"
+DASHBOARD_ROUTE = routes.DASHBOARD.path
 ANY = "__any__"  # the drop-downs' "All" choice (a select item cannot have an empty value)
 GRID_DIMENSIONS = ("tower", "budget_head", "cost_centre", "vendor")  # what the budget grid can filter on
 

@@ -17,6 +17,7 @@ from typing import Any
 import reflex as rx
 from pydantic import ValidationError
 
+from opex_app import routes
 from opex_app.auth.permissions import Permission
 from opex_app.db import read_session, transaction
 from opex_app.domain.fiscal import fiscal_year_of
@@ -388,4 +389,4 @@ class PoFormState(AppState):
             return None
         self.conflict = ""
         done = "created as a draft" if self.mode == "new" else f"saved (version {version})"
-        return [rx.redirect(f"/pos/{po_id}"), rx.toast.success(f"PO {number} {done}.")]
+        return [rx.redirect(routes.PO.url(po_id=po_id)), rx.toast.success(f"PO {number} {done}.")]

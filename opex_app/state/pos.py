@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 import reflex as rx
 
+from opex_app import routes
 from opex_app.auth.permissions import Permission
 from opex_app.db import read_session
 from opex_app.models import PoStatus
@@ -24,7 +25,7 @@ from opex_app.state.approvals import money
 from opex_app.state.base import AppState
 from opex_app.state.guard import current_principal, guarded
 
-LIST_ROUTE = "/pos"
+LIST_ROUTE = routes.POS.path
 DEFAULT_SORT = "-po_date"
 FILTER_FIELDS = ("status", "vendor", "tower", "fy")
 ANY = "__any__"  # the drop-downs' "All" choice (a select item cannot have an empty value)

@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 import polars as pl
 import reflex as rx
 
+from opex_app import routes
 from opex_app.auth.permissions import Permission, Principal
 from opex_app.db import read_session, transaction
 from opex_app.domain.analytics import LEVELS, Level, Period
@@ -33,7 +34,7 @@ from opex_app.state.base import AppState
 from opex_app.state.downloads import DownloadState
 from opex_app.state.guard import current_principal, guarded
 
-VARIANCE_ROUTE = "/variance"
+VARIANCE_ROUTE = routes.VARIANCE.path
 PAGE_SIZE = 50
 DEFAULT_LEVEL: Level = "tower"  # as the CLI's --level
 AMOUNT_COLUMNS = ("budget", "committed", "actual", "available", "variance", "outturn", "outturn_variance")
@@ -181,6 +182,11 @@ class VarianceState(AppState):
     # the drop-downs' choices
     fy_names: list[str] = []
     period_options: list[list[str]] = []
+
+    @rx.var
+    def can_set_thresholds(self) -> bool:
+        """The thresholds form is shown to MANAGE_MASTERS holders (save_thresholds checks it again)."""
+        return Permission.MANAGE_MASTERS.value in self.permissions
 
     def _view(self, **changes: Any) -> VarianceView:
         level = self.level if self.level in LEVELS else DEFAULT_LEVEL
