@@ -12,20 +12,19 @@ from opex_app.components.detail import back_link, facts_list, history_table, sec
 from opex_app.components.dialogs import form_dialog
 from opex_app.components.layout import app_page
 from opex_app.components.month_grid import NUMBER_CELL
-from opex_app.components.po import decision_buttons, decision_dialogs, decision_messages, status_badge
-from opex_app.domain.po_workflow import PoAction
+from opex_app.components.po import (
+    APPROVE,
+    OTHER_ACTIONS,
+    REJECT,
+    decision_buttons,
+    decision_dialogs,
+    decision_messages,
+    status_badge,
+)
 from opex_app.state.po_detail import PoDetailState
 
 # Reflex turns state attributes into Vars and handlers into event specs, which mypy cannot see.
 S: Any = PoDetailState
-
-# Submit, back to draft, close and cancel: (action, label, icon, colour, variant).
-OTHER_ACTIONS = [
-    (PoAction.SUBMIT.value, "Submit for approval", "send", "teal", "solid"),
-    (PoAction.REOPEN.value, "Back to draft", "undo-2", "gray", "soft"),
-    (PoAction.CLOSE.value, "Close PO", "lock", "blue", "soft"),
-    (PoAction.CANCEL.value, "Cancel PO", "ban", "red", "soft"),
-]
 
 
 def _muted(text: str) -> rx.Component:
@@ -60,8 +59,8 @@ def actions() -> rx.Component:
             ),
         ),
         buttons[0],
-        rx.cond(has(PoAction.APPROVE.value), approve),
-        rx.cond(has(PoAction.REJECT.value), reject),
+        rx.cond(has(APPROVE), approve),
+        rx.cond(has(REJECT), reject),
         *buttons[1:],
         spacing="2",
         wrap="wrap",

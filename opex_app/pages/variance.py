@@ -11,10 +11,9 @@ from opex_app import routes
 from opex_app.components.layout import ACCENT, app_page
 from opex_app.components.month_grid import NUMBER_CELL
 from opex_app.components.pager import pager
-from opex_app.domain.export.variance_workbook import LEVEL_LABELS
 from opex_app.state.base import AppState
 from opex_app.state.downloads import DownloadState
-from opex_app.state.variance import AMOUNT_COLUMNS, VarianceDownloadState, VarianceState
+from opex_app.state.variance import AMOUNT_COLUMNS, LEVEL_CHOICES, VarianceDownloadState, VarianceState
 
 # Reflex turns state attributes into Vars and handlers into event specs, which mypy cannot see.
 S: Any = VarianceState
@@ -68,7 +67,7 @@ def _download() -> rx.Component:
 def toolbar() -> rx.Component:
     return rx.hstack(
         _select("fy", "Fiscal year", rx.foreach(S.fy_names, lambda n: rx.select.item(n, value=n)), S.fy),
-        _select("level", "Level", [rx.select.item(text, value=key) for key, text in LEVEL_LABELS.items()], S.level),
+        _select("level", "Level", [rx.select.item(text, value=key) for key, text in LEVEL_CHOICES], S.level),
         _select(
             "period",
             "Period",
