@@ -96,7 +96,7 @@ def route_at(path: str) -> Route:
     raise KeyError(f"{path} is not in opex_app.routes")
 
 
-def sidebar_routes() -> list[Route]:
-    """The sidebar's pages in order: by section, then by their order inside it."""
-    placed = [r for r in ROUTES if r.nav is not None]
-    return sorted(placed, key=lambda r: (SECTIONS.index(r.nav.section), r.nav.order))  # type: ignore[union-attr]
+def sidebar_routes() -> list[tuple[Route, NavPlace]]:
+    """The sidebar's pages with their places, in order: by section, then by their order inside it."""
+    placed = [(r, r.nav) for r in ROUTES if r.nav is not None]
+    return sorted(placed, key=lambda pair: (SECTIONS.index(pair[1].section), pair[1].order))

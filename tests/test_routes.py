@@ -64,7 +64,7 @@ def test_sidebar_is_the_registry_in_section_order() -> None:
     from opex_app.components.layout import nav_items
 
     items = nav_items()
-    assert [i.route for i in items] == [r.path for r in routes.sidebar_routes()]
+    assert [i.route for i in items] == [r.path for r, _ in routes.sidebar_routes()]
     assert [i.test_id for i in items][:3] == ["nav-home", "nav-budgets", "nav-pos"]
     assert [i.test_id for i in items][-2:] == ["nav-admin-audit", "nav-admin-imports"]
     approvals = next(i for i in items if i.route == routes.APPROVALS.path)

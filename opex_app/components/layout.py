@@ -40,14 +40,14 @@ def nav_items() -> list[NavItem]:
     badges = _badges()
     return [
         NavItem(
-            route.nav.label,  # type: ignore[union-attr]
+            nav.label,
             route.path,
-            route.nav.icon,  # type: ignore[union-attr]
+            nav.icon,
             True if route.permission is None else _granted(route.permission),
             count=badges.get(route),
             test_id=route.test_id,
         )
-        for route in routes.sidebar_routes()
+        for route, nav in routes.sidebar_routes()
     ]
 
 
