@@ -11,6 +11,7 @@ from opex_app.api.upload_guard import UploadGuardMiddleware
 from opex_app.pages import (  # noqa: F401
     actual_detail,
     actuals,
+    admin_activity,
     admin_audit,
     admin_imports,
     admin_masters,

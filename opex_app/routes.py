@@ -83,6 +83,9 @@ AUDIT = Route("/admin/audit", "Audit trail", Permission.VIEW_AUDIT, NavPlace(ADM
 IMPORT_HISTORY = Route(
     "/admin/imports", "Import history", Permission.VIEW_AUDIT, NavPlace(ADMIN, 60, "file-clock", "Import history")
 )
+ACTIVITY = Route(
+    "/admin/activity", "Activity log", Permission.VIEW_AUDIT, NavPlace(ADMIN, 70, "activity", "Activity log")
+)
 PROFILE = Route("/profile", "Profile", Permission.VIEW_DASHBOARDS)
 
 ROUTES: tuple[Route, ...] = tuple(v for v in dict(globals()).values() if isinstance(v, Route))
