@@ -9,14 +9,12 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 from starlette.testclient import TestClient
 
 from opex_app.api.routes import api
-from opex_app.auth import passwords
 from opex_app.auth.permissions import PermissionDenied, Principal
 from opex_app.models import ActivityEvent, LoginAttempt
 from opex_app.models._types import utcnow
@@ -28,12 +26,7 @@ from tests.conftest import make_principal
 PASSWORD = "correct horse battery"
 
 
-@pytest.fixture(autouse=True)
-def cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """argon2id at its smallest cost: what is tested is what gets recorded, not how hard the hash is."""
-    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    monkeypatch.setattr(passwords, "_hasher", cheap)
-    monkeypatch.setattr(passwords, "_DUMMY_HASH", cheap.hash("a dummy password"))
+pytestmark = pytest.mark.usefixtures("cheap_hashing")
 
 
 def _tag() -> str:

@@ -7,10 +7,8 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from argon2 import PasswordHasher
 from sqlmodel import Session, col, select
 
-from opex_app.auth import passwords
 from opex_app.auth.common_passwords import is_common
 from opex_app.auth.permissions import Principal, cli_principal
 from opex_app.models import AppUser, AuditEvent, LoginAttempt
@@ -22,11 +20,7 @@ PASSWORD = "correct horse battery"
 NEW = "a brand new passphrase"
 
 
-@pytest.fixture(autouse=True)
-def cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    monkeypatch.setattr(passwords, "_hasher", cheap)
-    monkeypatch.setattr(passwords, "_DUMMY_HASH", cheap.hash("a dummy password"))
+pytestmark = pytest.mark.usefixtures("cheap_hashing")
 
 
 @pytest.fixture()

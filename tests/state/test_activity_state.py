@@ -13,6 +13,7 @@ from opex_app.db import transaction
 from opex_app.services import activity, sessions
 from opex_app.services.users import create_user
 from opex_app.state.guard import GUARD_ATTR
+from tests.state.fakes import require_for_token
 
 PASSWORD = "correct horse battery"
 
@@ -31,13 +32,7 @@ class FakeActivityPage:
             setattr(self, name, "")
 
     def _require(self, permission: Any) -> Principal:
-        from opex_app.auth.permissions import PermissionDenied, require
-
-        with transaction() as session:
-            principal = sessions.resolve(session, self.session_token)
-        if principal is None:
-            raise PermissionDenied("Your session has ended. Please log in again.")
-        return require(principal, permission)
+        return require_for_token(self.session_token, permission)
 
 
 def _handler(name: str) -> Any:

@@ -12,6 +12,7 @@ from opex_app.auth.permissions import Principal, RoleName, cli_principal
 from opex_app.db import transaction
 from opex_app.services import api_tokens, sessions
 from opex_app.services.users import create_user
+from tests.state.fakes import require_for_token
 
 PASSWORD = "correct horse battery"
 
@@ -31,13 +32,7 @@ class FakeProfilePage:
         self.router = SimpleNamespace(session=SimpleNamespace(client_ip="198.51.100.30"))
 
     def _require(self, permission: Any) -> Principal:
-        from opex_app.auth.permissions import PermissionDenied, require
-
-        with transaction() as session:
-            principal = sessions.resolve(session, self.session_token)
-        if principal is None:
-            raise PermissionDenied("Your session has ended. Please log in again.")
-        return require(principal, permission)
+        return require_for_token(self.session_token, permission)
 
 
 def _handler(name: str) -> Any:
