@@ -9,20 +9,26 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
 import tempfile
 import time
+import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
 import psycopg
 import pytest
+import redis
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from starlette.testclient import TestClient
 
 from opex_app.api.routes import api
-from opex_app.auth.permissions import cli_principal
+from opex_app.auth.permissions import RoleName, cli_principal
 from opex_app.db import start_embedded_postgres, stop_embedded_postgres, transaction
 from opex_app.domain.analytics import Filters
 from opex_app.domain.fiscal import FiscalYear
@@ -30,7 +36,14 @@ from opex_app.migrate import upgrade
 from opex_app.models import Tower
 from opex_app.services import dashboard
 from opex_app.services.data_version import watcher
+from opex_app.services.users import create_user
+from tests.app_process import free_port, serve_app
+from tests.e2e.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PASSWORD, _need
 from tests.services.live_db import app_on, reaches
+
+REDIS_SERVER = shutil.which("redis-server")
+# The bound on an event while Redis is down: redis-py's retries of a refused connection, then the error toast.
+EVENT_FAILS_WITHIN = 15
 
 FY48 = FiscalYear(2048, 4)
 
@@ -70,6 +83,11 @@ def _dashboard_answers() -> bool:
     return True
 
 
+def _get_json(url: str) -> dict[str, object]:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.loads(response.read())  # type: ignore[no-any-return]
+
+
 def _write(url: str, sql: str) -> None:
     with psycopg.connect(make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)) as conn:
         conn.execute(sql)
@@ -104,3 +122,107 @@ def test_the_app_reconnects_after_postgresql_restarts(
         with transaction() as session:  # a write through the app's own pool
             session.add(Tower(name="After restart", name_key="after restart"))
         assert reaches(follower, version + 1, timeout=30), "the watcher reconnected and follows the new writes"
+
+
+# --- Redis goes away under the running app ------------------------------------------------------
+
+
+class PrivateRedis:
+    """A redis-server of this test alone on a free port, that the test kills and starts again on that port."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [
+                REDIS_SERVER,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.folder),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        _until(self._answers, 10, "the private Redis answers")
+
+    def kill(self) -> None:
+        """SIGKILL: a crash, not a clean shutdown."""
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait(10)
+            self.proc = None
+
+    def _answers(self) -> bool:
+        try:
+            return bool(redis.Redis.from_url(self.url, socket_connect_timeout=0.5).ping())
+        except redis.RedisError:
+            return False
+
+
+@pytest.fixture()
+def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    if REDIS_SERVER is None:
+        _need(False, "redis-server")
+    server = PrivateRedis(tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()
+
+
+def test_events_fail_visibly_and_fast_while_redis_is_down_and_work_after_it_returns(
+    private_redis: PrivateRedis, database_url: str, tmp_path: Path
+) -> None:
+    _need(Path(CHROMIUM).exists(), f"Chromium at {CHROMIUM}")
+    from playwright.sync_api import expect, sync_playwright
+
+    email = f"outage-{uuid.uuid4().hex[:6]}@example.com"
+    with transaction() as session:
+        create_user(session, cli_principal(), email=email, role=RoleName.VIEWER, password=PASSWORD)
+    ARTIFACTS.mkdir(exist_ok=True)
+    with (
+        serve_app(database_url, private_redis.url, ARTIFACTS / "outage-app.log") as (base, _pid),
+        sync_playwright() as playwright,
+    ):
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.set_default_timeout(30_000)
+        try:
+            page.goto(f"{base}/login")
+            page.get_by_test_id("login-email").fill(email)
+            page.get_by_test_id("login-password").fill(PASSWORD)
+
+            private_redis.kill()
+            assert _get_json(f"{base}/api/health")["status"] == "degraded"
+            started = time.monotonic()
+            page.get_by_test_id("login-submit").click()
+            # Reflex's own error toast (the backend exception handler), not a spinner forever
+            expect(page.get_by_text("An error occurred.")).to_be_visible(timeout=EVENT_FAILS_WITHIN * 1000)
+            failed_after = time.monotonic() - started
+            expect(page.get_by_test_id("user-role")).to_have_count(0)
+
+            private_redis.start()
+            assert _get_json(f"{base}/api/health")["status"] == "ok"
+            page.reload()
+            page.get_by_test_id("login-email").fill(email)
+            page.get_by_test_id("login-password").fill(PASSWORD)
+            page.get_by_test_id("login-submit").click()
+            expect(page.get_by_test_id("user-role")).to_have_text("Viewer")
+        finally:
+            page.screenshot(path=str(ARTIFACTS / "outage-redis.png"))
+            browser.close()
+    print(f"an event failed visibly {failed_after:.1f}s after Redis died")
