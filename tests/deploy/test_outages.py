@@ -123,6 +123,11 @@ def test_the_app_reconnects_after_postgresql_restarts(
             session.add(Tower(name="After restart", name_key="after restart"))
         assert reaches(follower, version + 1, timeout=30), "the watcher reconnected and follows the new writes"
 
+        # a restart that no request noticed: the pool still holds connections to the old server's processes
+        stop_embedded_postgres(pgdata)
+        assert start_embedded_postgres(pgdata) == url
+        assert _dashboard_answers(), "the first read after it works: a pooled connection is pinged before use"
+
 
 # --- Redis goes away under the running app ------------------------------------------------------
 
