@@ -124,10 +124,16 @@ def get_engine() -> Engine:
     return create_engine(database_url(), **engine_options())
 
 
-@lru_cache(maxsize=4)
+_other_engines: dict[str, Engine] = {}
+_other_engines_lock = threading.Lock()
+
+
 def engine_for(url: str) -> Engine:
-    """An engine for a server other than the primary: the replica, or a test's scratch database."""
-    return create_engine(normalise_url(url), **engine_options())
+    """The engine for a server other than the primary (the replica, or a test's scratch database), made once."""
+    with _other_engines_lock:
+        if url not in _other_engines:
+            _other_engines[url] = create_engine(normalise_url(url), **engine_options())
+        return _other_engines[url]
 
 
 def reset_engine() -> None:
@@ -136,6 +142,11 @@ def reset_engine() -> None:
         get_engine().dispose()
     get_engine.cache_clear()
     database_url.cache_clear()
+    with _other_engines_lock:
+        others = list(_other_engines.values())
+        _other_engines.clear()
+    for engine in others:
+        engine.dispose()
     _configured_replica_url.cache_clear()
     _replica.reset()
 
