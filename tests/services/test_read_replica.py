@@ -9,7 +9,6 @@ version is set by hand to be ahead of (fresh) or behind (stale) the version the 
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import date
 from types import SimpleNamespace
@@ -28,6 +27,7 @@ from opex_app.services import cache, dashboard
 from opex_app.services.data_version import watcher
 from opex_app.services.errors import NotFound
 from tests.app_process import free_port
+from tests.conftest import migrated_database
 from tests.services.live_db import app_on, reaches
 
 FY48 = FiscalYear(2048, 4)  # only on the replica
@@ -69,24 +69,14 @@ def _tower_count(url: str) -> int:
 @pytest.fixture()
 def replica(scratch_database_url: str) -> Iterator[str]:
     """A second migrated database with FY48, read-only for every session (as a hot standby is)."""
-    from opex_app.migrate import upgrade
-
-    url = make_url(scratch_database_url)
-    name = f"{url.database}_replica_{uuid.uuid4().hex[:6]}"
-    admin = _plain(scratch_database_url)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    replica_url = url.set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade(replica_url)
+    with migrated_database(scratch_database_url, "replica") as replica_url:
         _add_fiscal_year(replica_url, FY48)
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
-        yield replica_url
-    finally:
-        db.reset_engine()  # its pooled connections would block the DROP
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        with psycopg.connect(_plain(replica_url), autocommit=True) as conn:
+            conn.execute(f'ALTER DATABASE "{make_url(replica_url).database}" SET default_transaction_read_only = on')
+        try:
+            yield replica_url
+        finally:
+            db.reset_engine()  # its pooled connections would hold the database open
 
 
 @pytest.fixture()
