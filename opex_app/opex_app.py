@@ -31,6 +31,7 @@ from opex_app.pages import (  # noqa: F401
     variance,
 )
 from opex_app.settings import get_settings
+from opex_app.state.backend_errors import backend_exception_handler
 from opex_app.state.upload_session import authorise_upload
 
 
@@ -41,4 +42,8 @@ def _upload_guard(inner: ASGIApp) -> ASGIApp:
 # Applied in order around Reflex's own app (its pages, static frontend, /_upload and event socket): the REST
 # routes, then the upload gate, then the headers outermost so that the gate's refusals carry them too.
 # The theme is configured in rxconfig.py (RadixThemesPlugin).
-app = rx.App(api_transformer=[api, _upload_guard, SecurityHeadersMiddleware])
+# A Redis outage fails every event: backend_exception_handler says so instead of Reflex's generic error toast.
+app = rx.App(
+    api_transformer=[api, _upload_guard, SecurityHeadersMiddleware],
+    backend_exception_handler=backend_exception_handler,
+)

@@ -43,6 +43,7 @@ from opex_app.services.fiscal_years import ensure_fiscal_year
 from opex_app.services.masters import create_missing
 from opex_app.services.sessions import principal_of
 from opex_app.services.users import create_user
+from opex_app.state.backend_errors import SESSION_STORE_DOWN
 from tests.app_process import free_port, serve_app
 from tests.e2e.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PASSWORD, _need
 from tests.services.lines import add_line
@@ -232,8 +233,8 @@ def test_events_fail_visibly_and_fast_while_redis_is_down_and_work_after_it_retu
             assert _get_json(base + summary, token)["kpis"]["budget"] == "100.00"
             started = time.monotonic()
             page.get_by_test_id("login-submit").click()
-            # Reflex's own error toast (the backend exception handler), not a spinner forever
-            expect(page.get_by_text("An error occurred.")).to_be_visible(timeout=EVENT_FAILS_WITHIN * 1000)
+            # the app's backend exception handler says so (a toast), instead of a spinner forever
+            expect(page.get_by_text(SESSION_STORE_DOWN)).to_be_visible(timeout=EVENT_FAILS_WITHIN * 1000)
             failed_after = time.monotonic() - started
             expect(page.get_by_test_id("user-role")).to_have_count(0)
 
