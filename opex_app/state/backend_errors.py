@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import logging
 
-import redis
 import reflex as rx
 from reflex.app import default_backend_exception_handler
 from reflex.event import EventSpec
+
+from opex_app.services.errors import caused_by_redis
 
 log = logging.getLogger(__name__)
 
@@ -24,20 +25,8 @@ SESSION_STORE_DOWN = (
 )
 
 
-def _caused_by_redis(exception: BaseException) -> bool:
-    """Whether `exception` or one it was raised from (cause or context) is a Redis error."""
-    seen: BaseException | None = exception
-    for _ in range(10):  # chains are short; a bound keeps a cyclic one from looping
-        if seen is None:
-            return False
-        if isinstance(seen, redis.RedisError):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
 def backend_exception_handler(exception: Exception) -> EventSpec | None:
-    if not _caused_by_redis(exception):
+    if not caused_by_redis(exception):
         return default_backend_exception_handler(exception)
     log.error("an event failed because Redis is unreachable: %s", exception)
     return rx.toast.error(SESSION_STORE_DOWN, id="session-store-down", duration=15_000, position="top-center")
