@@ -86,6 +86,21 @@ def get_engine() -> Engine:
     return create_engine(database_url(), pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
+def pool_status() -> dict[str, int] | None:
+    """The engine pool's figures for /metrics: connections checked out, the pool's size, the overflow connections
+    open beyond it, and the capacity (size + max overflow); None before the first connection (never creates it)."""
+    if not get_engine.cache_info().currsize:
+        return None
+    pool = get_engine().pool
+    size = int(getattr(pool, "size", lambda: 0)())
+    return {
+        "checked_out": int(getattr(pool, "checkedout", lambda: 0)()),
+        "size": size,
+        "overflow": max(int(getattr(pool, "overflow", lambda: 0)()), 0),
+        "capacity": size + max(int(getattr(pool, "_max_overflow", 0)), 0),
+    }
+
+
 def reset_engine() -> None:
     """Forget the cached engine and URL (tests switch databases)."""
     if get_engine.cache_info().currsize:

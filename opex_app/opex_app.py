@@ -5,9 +5,12 @@ from __future__ import annotations
 import reflex as rx
 from starlette.types import ASGIApp
 
+from opex_app import observability
+from opex_app.api.metrics import metrics_api
 from opex_app.api.routes import api
 from opex_app.api.security_headers import SecurityHeadersMiddleware
 from opex_app.api.upload_guard import UploadGuardMiddleware
+from opex_app.observability.http import HttpMetricsMiddleware
 from opex_app.pages import (  # noqa: F401
     actual_detail,
     actuals,
@@ -37,7 +40,14 @@ def _upload_guard(inner: ASGIApp) -> ASGIApp:
     return UploadGuardMiddleware(inner, max_bytes=get_settings().upload_max_bytes, authorise=authorise_upload)
 
 
+def _http_metrics(inner: ASGIApp) -> ASGIApp:
+    return HttpMetricsMiddleware(inner, routes=metrics_api.routes)
+
+
 # Applied in order around Reflex's own app (its pages, static frontend, /_upload and event socket): the REST
-# routes, then the upload gate, then the headers outermost so that the gate's refusals carry them too.
+# routes, /metrics, then the upload gate, then the headers so that the gate's refusals carry them too, then the
+# HTTP metrics and access log outermost, timing all of it (route templates read from metrics_api, which holds
+# every route once Reflex has mounted the rest under it).
 # The theme is configured in rxconfig.py (RadixThemesPlugin).
-app = rx.App(api_transformer=[api, _upload_guard, SecurityHeadersMiddleware])
+observability.start()
+app = rx.App(api_transformer=[api, metrics_api, _upload_guard, SecurityHeadersMiddleware, _http_metrics])
