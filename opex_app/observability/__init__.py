@@ -3,6 +3,8 @@
 - `metrics`: the metric definitions and the few `record_*` calls the app makes (a leaf: services import it);
 - `logs`: the JSON / text formatter and `configure_logging()`;
 - `http`: the ASGI middleware timing and logging every HTTP request by route template;
+- `events`: times, counts and logs one Reflex event (`observed_event`), Reflex-free;
+- `reflex_hook`: the one place that hooks Reflex's event processor to call `observed_event`;
 - `scrape`: figures computed when /metrics is read (DB pool, live sessions).
 
 `start()` is called once per worker process when the app module loads.
@@ -12,8 +14,9 @@ from __future__ import annotations
 
 
 def start() -> None:
-    """Logging configured, dead workers' live gauges dropped: once per process."""
-    from opex_app.observability import logs, metrics
+    """Logging configured, dead workers' live gauges dropped, Reflex's events timed: once per process."""
+    from opex_app.observability import logs, metrics, reflex_hook
 
     logs.configure_logging()
     metrics.forget_dead_processes()
+    reflex_hook.install()
