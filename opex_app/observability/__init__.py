@@ -5,6 +5,7 @@
 - `http`: the ASGI middleware timing and logging every HTTP request by route template;
 - `events`: times, counts and logs one Reflex event (`observed_event`), Reflex-free;
 - `reflex_hook`: the one place that hooks Reflex's event processor to call `observed_event`;
+- `imports`: the decorator on the import pipeline;
 - `scrape`: figures computed when /metrics is read (DB pool, live sessions).
 
 `start()` is called once per worker process when the app module loads.

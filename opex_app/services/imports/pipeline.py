@@ -19,6 +19,7 @@ from opex_app.domain.budget_fields import MASTER_FIELDS
 from opex_app.domain.fiscal import FiscalYear
 from opex_app.domain.ingest import CellError, ParsedImport
 from opex_app.models import Currency
+from opex_app.observability.imports import observed_import
 from opex_app.services import masters
 from opex_app.services.imports.batch import finish_batch, record_batch
 from opex_app.services.imports.bounded import read_file_bounded
@@ -58,6 +59,7 @@ class ImportOptions:
     sheet: str | None = None
 
 
+@observed_import
 def run_import(
     session: Session,
     principal: Principal,
