@@ -19,7 +19,7 @@ from opex_app.api.metrics import metrics_api
 from opex_app.api.routes import api
 from opex_app.observability import logs
 from opex_app.observability.http import UNMATCHED, HttpMetricsMiddleware, route_template
-from opex_app.settings import get_settings
+from opex_app.settings import Settings, get_settings
 
 LOOPBACK = ("127.0.0.1", 40000)
 PUBLIC = ("203.0.113.7", 40000)  # a documentation address: Python calls it "private", the app must not
@@ -134,3 +134,11 @@ def test_each_request_gets_its_own_request_id(captured: io.StringIO) -> None:
     client.get("/items/2")
     ids = {json.loads(line)["request_id"] for line in captured.getvalue().splitlines()}
     assert len(ids) == 2
+
+
+def test_an_empty_token_is_no_token_and_a_short_one_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPEX_METRICS_TOKEN", "")  # compose passes an optional variable left out of .env like this
+    assert Settings().metrics_token is None
+    monkeypatch.setenv("OPEX_METRICS_TOKEN", "short")
+    with pytest.raises(ValueError, match="at least 16"):
+        Settings()
