@@ -1,13 +1,15 @@
 """One Reflex event timed, counted and logged: handler (`State.handler`), outcome, user, request id, duration.
 
-Outcomes: `error` when the handler raised; `refused` when a guarded handler's permission check turned the user
-away (the guard shows a toast and returns: no exception to see); `ok` otherwise. The guard records the
+Outcomes: `error` when the handler raised; `cancelled` when Reflex cancelled it (a page load superseded by the
+next navigation: not a failure, kept out of the error rate); `refused` when a guarded handler's permission check
+turned the user away (the guard shows a toast and returns: no exception to see); `ok` otherwise. The guard records the
 principal it checked (`state.guard.current_principal`) in the event's context; a guarded handler after which
 that principal is unchanged was refused before its body ran.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -42,6 +44,9 @@ async def observed_event(handler: str, *, guarded: bool) -> AsyncIterator[None]:
         yield
         after = _principal()
         outcome = "refused" if guarded and (after is None or after is before) else "ok"
+    except asyncio.CancelledError:
+        outcome = "cancelled"  # superseded (the user navigated away from a page still loading), not a failure
+        raise
     finally:
         seconds = time.perf_counter() - started
         record_event(handler, outcome, seconds)

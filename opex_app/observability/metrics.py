@@ -64,7 +64,7 @@ HTTP_SECONDS = Histogram(
 )
 EVENT_SECONDS = Histogram(
     "opex_event_duration_seconds",
-    "Reflex events by handler (State.handler) and outcome (ok, error, refused), state lock wait included",
+    "Reflex events by handler (State.handler) and outcome (ok, error, refused, cancelled), lock wait included",
     ["handler", "outcome"],
 )
 EVENTS = Counter("opex_events", "Reflex events by handler and outcome", ["handler", "outcome"])

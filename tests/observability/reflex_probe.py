@@ -20,6 +20,8 @@ from opex_app.auth.permissions import Permission, PermissionDenied, Principal, R
 from opex_app.observability import logs, metrics, reflex_hook
 from opex_app.state.guard import guarded, public_handler
 
+WAITING = asyncio.Event()  # set once the `wait` handler runs (Python 3.10+: bound to the loop on first use)
+
 
 class ProbeState(rx.State):
     allowed: bool = False
@@ -42,6 +44,11 @@ class ProbeState(rx.State):
     def fail(self) -> None:
         raise RuntimeError("the probe's handler failed")
 
+    @public_handler
+    async def wait(self) -> None:
+        WAITING.set()
+        await asyncio.Event().wait()  # until cancelled
+
 
 async def _send(processor: BaseStateEventProcessor, token: str, handler: str) -> None:
     future = await processor.enqueue(token, Event(name=f"{ProbeState.get_full_name()}.{handler}", payload={}))
@@ -57,6 +64,11 @@ async def main() -> None:
         token = uuid.uuid4().hex
         for handler in ("bump", "fail", "allow", "bump", "bump"):
             await _send(processor, token, handler)
+        waiting = await processor.enqueue(token, Event(name=f"{ProbeState.get_full_name()}.wait", payload={}))
+        await WAITING.wait()  # running: now cancel it, as a navigation cancels a page load still running
+        waiting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await waiting
     print(metrics.render().decode())
 
 

@@ -41,6 +41,8 @@ def test_real_events_are_counted_by_handler_and_outcome() -> None:
     assert sample(text, "opex_events_total", handler="ProbeState.allow", outcome="ok") == 1
     assert sample(text, "opex_events_total", handler="ProbeState.bump", outcome="ok") == 2
     assert sample(text, "opex_event_duration_seconds_count", handler="ProbeState.bump", outcome="ok") == 2
+    assert sample(text, "opex_events_total", handler="ProbeState.wait", outcome="cancelled") == 1
+    assert sample(text, "opex_events_total", handler="ProbeState.wait", outcome="error") is None
 
     lines = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
     events = [line for line in lines if line.get("kind") == "event"]
@@ -50,7 +52,8 @@ def test_real_events_are_counted_by_handler_and_outcome() -> None:
         ("ProbeState.allow", "ok"),
         ("ProbeState.bump", "ok"),
         ("ProbeState.bump", "ok"),
+        ("ProbeState.wait", "cancelled"),
     ]
-    assert [e.get("user_id") for e in events] == [None, None, None, 4242, 4242]  # known once the guard checked
+    assert [e.get("user_id") for e in events] == [None, None, None, 4242, 4242, None]  # known once the guard checked
     assert all(e["duration_ms"] >= 0 and len(e["request_id"]) == 32 and e["timestamp"] for e in events)
     assert events[1]["level"] == "WARNING"
