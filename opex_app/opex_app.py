@@ -14,6 +14,7 @@ from opex_app.observability.http import HttpMetricsMiddleware
 from opex_app.pages import (  # noqa: F401
     actual_detail,
     actuals,
+    admin_activity,
     admin_audit,
     admin_imports,
     admin_masters,
@@ -33,6 +34,7 @@ from opex_app.pages import (  # noqa: F401
     variance,
 )
 from opex_app.settings import get_settings
+from opex_app.state.backend_errors import backend_exception_handler
 from opex_app.state.upload_session import authorise_upload
 
 
@@ -49,5 +51,9 @@ def _http_metrics(inner: ASGIApp) -> ASGIApp:
 # HTTP metrics and access log outermost, timing all of it (route templates read from metrics_api, which holds
 # every route once Reflex has mounted the rest under it).
 # The theme is configured in rxconfig.py (RadixThemesPlugin).
+# A Redis outage fails every event: backend_exception_handler says so instead of Reflex's generic error toast.
 observability.start()
-app = rx.App(api_transformer=[api, metrics_api, _upload_guard, SecurityHeadersMiddleware, _http_metrics])
+app = rx.App(
+    api_transformer=[api, metrics_api, _upload_guard, SecurityHeadersMiddleware, _http_metrics],
+    backend_exception_handler=backend_exception_handler,
+)

@@ -33,6 +33,24 @@ class Settings(BaseSettings):
         "primary directly, bypassing PgBouncer: LISTEN does not work through transaction pooling, and a replica "
         "never sees NOTIFY",
     )
+    database_replica_url: str | None = Field(
+        default=None,
+        alias="DATABASE_REPLICA_URL",
+        description="a streaming replica for the dashboard, report and read API figures; unset (or unreachable): "
+        "they are read from the primary. A replica behind the data version this worker has seen is not used",
+    )
+    db_pool_size: int = Field(
+        default=5, alias="OPEX_DB_POOL_SIZE", ge=1, description="connections each worker keeps open per database"
+    )
+    db_max_overflow: int = Field(
+        default=10, alias="OPEX_DB_MAX_OVERFLOW", ge=0, description="connections a worker may open beyond the pool"
+    )
+    db_pool_timeout: float = Field(
+        default=10.0,
+        alias="OPEX_DB_POOL_TIMEOUT",
+        gt=0,
+        description="seconds a request waits for a free pooled connection before it fails",
+    )
     redis_url: str | None = Field(default=None, alias="REDIS_URL")
     secret_key: str = Field(
         default=DEFAULT_SECRET_KEY,

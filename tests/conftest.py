@@ -10,6 +10,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -68,24 +69,31 @@ def database_url() -> Iterator[str]:
             tmp.cleanup()
 
 
+@contextmanager
+def migrated_database(database_url: str, kind: str) -> Iterator[str]:
+    """URL of a new database beside `database_url`, migrated to head, dropped when the block ends."""
+    from opex_app.migrate import upgrade
+
+    url = make_url(database_url)
+    name = f"{url.database}_{kind}_{uuid.uuid4().hex[:6]}"
+    admin = _psycopg_url(database_url)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    created = url.set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade(created)
+        yield created
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture()
 def scratch_database_url(database_url: str) -> Iterator[str]:
     """A second, freshly migrated database for a test whose commits must not reach the others (demo data
     commits FX rates and POs that other tests would then see). Dropped at the end."""
-    from opex_app.migrate import upgrade
-
-    url = make_url(database_url)
-    name = f"{url.database}_scratch_{uuid.uuid4().hex[:6]}"
-    admin = _psycopg_url(database_url)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    scratch = url.set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade(scratch)
+    with migrated_database(database_url, "scratch") as scratch:
         yield scratch
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture()

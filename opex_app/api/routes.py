@@ -1,4 +1,5 @@
-"""HTTP routes mounted beside Reflex: health for load balancers and orchestrators, one-time downloads."""
+"""HTTP routes mounted beside Reflex: health for load balancers and orchestrators, one-time downloads (each one
+served is written to the activity log, with the client's address)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Mount, Route
 
 from opex_app.api import v1
-from opex_app.services import downloads
+from opex_app.services import activity, downloads
 
 GONE = "This download link is unknown, expired or already used. Export again."
 
@@ -72,19 +73,43 @@ async def _chunks(handle: BinaryIO) -> AsyncIterator[bytes]:
         handle.close()
 
 
+def client_ip(request: Request) -> str:
+    """The client's address by the rule Reflex applies to the event websocket (`trusted_proxy_hops`), so that a
+    login and a download of one person behind nginx show the same address: the entry that many hops from the
+    right of X-Forwarded-For when the chain is that long, else the peer's."""
+    from reflex.config import get_config
+
+    peer = request.client.host if request.client else ""
+    hops = get_config().trusted_proxy_hops
+    forwarded = [ip.strip() for ip in request.headers.get("x-forwarded-for", "").split(",") if ip.strip()]
+    return forwarded[-hops] if hops and len(forwarded) >= hops else peer
+
+
+def _claim_and_log(token: str, ip: str) -> downloads.Ticket | None:
+    """Use the ticket up and log its serving (export or download) in the activity log; None: nothing to serve."""
+    from opex_app.db import transaction
+
+    ticket = downloads.claim(token)
+    if ticket is not None:
+        with transaction() as session:
+            activity.record_served(session, ticket=ticket, ip=ip)
+    return ticket
+
+
 async def download(request: Request) -> Response:
     """Serve a generated file once (GET /api/downloads/{token}); the token is the capability.
 
     HEAD answers without using the ticket up, so a probe cannot spend someone's download.
-    GET opens the file, then removes the ticket's files, then streams from the open handle (POSIX keeps the
-    bytes of an unlinked file open): a FileResponse removing them in its background task raced the server,
-    since under granian it hands the path over (ASGI pathsend) and the file could be gone before it was read.
+    GET logs it in the activity log, opens the file, then removes the ticket's files, then streams from the open
+    handle (POSIX keeps the bytes of an unlinked file open): a FileResponse removing them in its background task
+    raced the server, since under granian it hands the path over (ASGI pathsend) and the file could be gone
+    before it was read.
     """
     token = request.path_params["token"]
     if request.method == "HEAD":
         ticket = await asyncio.to_thread(downloads.lookup, token)
     else:
-        ticket = await asyncio.to_thread(downloads.claim, token)
+        ticket = await asyncio.to_thread(_claim_and_log, token, client_ip(request))
     if ticket is None:
         return PlainTextResponse(GONE, status_code=404, headers={"Cache-Control": "no-store"})
     headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}

@@ -2,7 +2,9 @@
 
 A request carries a personal API token (`Authorization: Bearer opex_...`, created on the profile page); it
 acts as its user, with the permission checks of the UI. The figures come from the same service functions
-the pages use (`services.dashboard.dashboard` and `.variance`, cached by data version); money is sent
+the pages use (`services.dashboard.dashboard` and `.variance`, cached by data version, read from the replica
+when DATABASE_REPLICA_URL names one that is not behind; the token lookup, which records its use, goes to the
+primary); money is sent
 as exact decimal strings ("1234.50"), never floats. Nothing a caller sends is silently ignored: an unknown
 or repeated parameter is a 400 naming it. Blocking database work runs in a thread, off the event loop.
 

@@ -7,6 +7,8 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from opex_app.auth.common_passwords import is_common
+
 _hasher = PasswordHasher()
 # A real hash of a random password: verifying against it when the account does not exist keeps
 # the time of a failed login the same, so timing does not reveal which e-mails have accounts.
@@ -30,5 +32,9 @@ def generate_password() -> str:
 
 
 def check_password_strength(password: str) -> None:
+    """Refuse (ValueError, a sentence to show) a password shorter than MIN_PASSWORD_LENGTH or on the list of
+    common passwords (auth/common_passwords.py)."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValueError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+    if is_common(password):
+        raise ValueError("password is on a list of the most common passwords: choose another one")

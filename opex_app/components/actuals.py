@@ -10,6 +10,7 @@ from typing import Any
 
 import reflex as rx
 
+from opex_app import routes
 from opex_app.components.layout import ACCENT
 from opex_app.components.month_grid import NUMBER_CELL
 
@@ -38,7 +39,12 @@ def queue_table(U: Any) -> rx.Component:
                 ),
             ),
             rx.table.cell(
-                rx.link(r["invoice_number"], href="/actuals/" + r["id"], weight="medium", data_testid="unlinked-link"),
+                rx.link(
+                    r["invoice_number"],
+                    href=routes.ACTUAL.url(actual_id=r["id"]),
+                    weight="medium",
+                    data_testid="unlinked-link",
+                ),
                 white_space="nowrap",
             ),
             *[

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import plotly.graph_objects as go
@@ -46,19 +45,8 @@ class Plot(PlotlyCartesian):
     )
 
 
-def figure_data(figure: go.Figure) -> dict[str, Any]:
-    """A figure as the plain dict a state var keeps: its JSON without the template.
-
-    A go.Figure var costs a template (~7 KB) in every delta, a deep copy at each serialisation and a full
-    re-validation each time the state is read back from Redis; the page adds the template for the colour
-    mode anyway (rx.plotly merges it in the browser)."""
-    data: dict[str, Any] = json.loads(figure.to_json(validate=False))
-    data.get("layout", {}).pop("template", None)
-    return data
-
-
 def plot(figure: Any, *, on_click: Any = None, height: str = "360px", test_id: str | None = None) -> rx.Component:
-    """One figure (a state var of `figure_data`) at full width; with `on_click`, clicking a point calls it
+    """One figure (a state var of `state.charts.figure_data`) at full width; with `on_click`, clicking a point calls it
     with the points' customdata (the drill-down targets)."""
     props: dict[str, Any] = {
         "data": figure.to(go.Figure) if isinstance(figure, Var) else figure,

@@ -8,7 +8,9 @@ from typing import Any
 
 import reflex as rx
 
+from opex_app import routes
 from opex_app.auth.permissions import Permission
+from opex_app.routes import Route
 from opex_app.state.base import AppState
 
 ACCENT = "teal"
@@ -21,6 +23,7 @@ class NavItem:
     icon: str
     visible: rx.Var[bool] | bool = True
     count: rx.Var[int] | None = None  # a badge beside the label when above zero
+    test_id: str = ""
 
 
 def _granted(permission: Permission) -> rx.Var[bool]:
@@ -28,27 +31,23 @@ def _granted(permission: Permission) -> rx.Var[bool]:
     return granted.contains(permission.value)  # type: ignore[no-any-return]
 
 
+def _badges() -> dict[Route, Any]:
+    return {routes.APPROVALS: AppState.approvals_waiting}  # POs waiting for this approver
+
+
 def nav_items() -> list[NavItem]:
+    """The sidebar's entries, from the route registry: shown to users who hold the page's permission."""
+    badges = _badges()
     return [
-        NavItem("Dashboard", "/", "layout-dashboard"),
-        NavItem("Budget lines", "/budgets", "table"),
-        NavItem("Purchase orders", "/pos", "file-text"),
-        NavItem("Variance report", "/variance", "scale"),
         NavItem(
-            "Approvals",
-            "/approvals",
-            "inbox",
-            _granted(Permission.APPROVE_PO),
-            count=AppState.approvals_waiting,  # type: ignore[arg-type]
-        ),
-        NavItem("Unlinked actuals", "/actuals/unlinked", "unlink", AppState.can_edit_budget),
-        NavItem("Import", "/import", "upload", AppState.can_import),
-        NavItem("FX rates", "/admin/fx", "coins", _granted(Permission.MANAGE_FX)),
-        NavItem("Master data", "/admin/masters", "database", _granted(Permission.MANAGE_MASTERS)),
-        NavItem("Users", "/admin/users", "users", AppState.is_admin),
-        NavItem("Roles", "/admin/roles", "shield-check", AppState.is_admin),
-        NavItem("Audit trail", "/admin/audit", "history", AppState.can_view_audit),
-        NavItem("Import history", "/admin/imports", "file-clock", AppState.can_view_audit),
+            nav.label,
+            route.path,
+            nav.icon,
+            True if route.permission is None else _granted(route.permission),
+            count=badges.get(route),
+            test_id=route.test_id,
+        )
+        for route, nav in routes.sidebar_routes()
     ]
 
 
@@ -82,7 +81,7 @@ def _nav_link(item: NavItem) -> rx.Component:
         border_radius="6px",
         width="100%",
         _hover={"background": rx.color(ACCENT, 3)},
-        data_testid=f"nav-{item.route.strip('/').replace('/', '-') or 'home'}",
+        data_testid=item.test_id,
     )
     if item.visible is True:
         return link
@@ -142,7 +141,7 @@ def header(title: str) -> rx.Component:
                 spacing="0",
                 align="end",
             ),
-            href="/profile",
+            href=routes.PROFILE.path,
             underline="hover",
             color_scheme="gray",
             high_contrast=True,
@@ -191,24 +190,44 @@ def _not_allowed() -> rx.Component:
     )
 
 
-def app_page(
-    route: str, title: str, *, on_load: list | None = None, permission: Permission | None = None
-) -> Callable[[Callable[[], rx.Component]], Callable[[], rx.Component]]:
-    """Register a page behind the login, wrapped in the shell. `on_load` runs after the login check.
+def _registered(route: Route | str, title: str | None, permission: Permission | None) -> Route:
+    """The registry's entry of a page. A page still naming its path, title and permission (the older form)
+    must agree with the registry, so the sidebar, links and page cannot drift apart."""
+    if isinstance(route, Route):
+        return route
+    entry = routes.route_at(route)
+    if (title is not None and title != entry.title) or (permission is not None and permission != entry.permission):
+        raise ValueError(f"{route}: title/permission differ from opex_app.routes ({entry.title!r}, {entry.permission})")
+    return entry
 
-    With `permission`, users without it see a short explanation instead of the page (the handlers behind
-    the page check it again on the server: this is only what the user sees)."""
+
+def app_page(
+    route: Route | str,
+    title: str | None = None,
+    *,
+    on_load: list | None = None,
+    permission: Permission | None = None,
+) -> Callable[[Callable[[], rx.Component]], Callable[[], rx.Component]]:
+    """Register a page behind the login, wrapped in the shell, under its `opex_app.routes` entry. `on_load` runs
+    after the login check.
+
+    With a permission in the entry, users without it see a short explanation instead of the page (the handlers
+    behind the page check it again on the server: this is only what the user sees)."""
+    entry = _registered(route, title, permission)
 
     def decorate(body: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
         def page() -> rx.Component:
             content = body()
-            if permission is not None:
-                granted: Any = AppState.permissions  # a Var of the user's permission names
-                content = rx.cond(granted.contains(permission.value), content, _not_allowed())
-            return rx.cond(AppState.is_logged_in, shell(title, content), rx.center(rx.spinner(), height="100vh"))
+            if entry.permission is not None:
+                content = rx.cond(_granted(entry.permission), content, _not_allowed())
+            return rx.cond(AppState.is_logged_in, shell(entry.title, content), rx.center(rx.spinner(), height="100vh"))
 
         page.__name__ = body.__name__
-        rx.page(route=route, title=f"{title} · OPEX Manager", on_load=[AppState.check_login, *(on_load or [])])(page)
+        rx.page(
+            route=entry.path,
+            title=f"{entry.title} · OPEX Manager",
+            on_load=[AppState.check_login, *(on_load or [])],
+        )(page)
         return page
 
     return decorate

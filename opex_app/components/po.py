@@ -12,6 +12,16 @@ import reflex as rx
 
 from opex_app.components.dialogs import form_dialog
 from opex_app.components.month_grid import NUMBER_CELL
+from opex_app.domain.po_workflow import PoAction
+
+# Submit, back to draft, close and cancel: (action, label, icon, colour, variant).
+OTHER_ACTIONS = [
+    (PoAction.SUBMIT.value, "Submit for approval", "send", "teal", "solid"),
+    (PoAction.REOPEN.value, "Back to draft", "undo-2", "gray", "soft"),
+    (PoAction.CLOSE.value, "Close PO", "lock", "blue", "soft"),
+    (PoAction.CANCEL.value, "Cancel PO", "ban", "red", "soft"),
+]
+APPROVE, REJECT = PoAction.APPROVE.value, PoAction.REJECT.value  # the two decisions, drawn by decision_buttons
 
 STATUS_COLORS = {
     "draft": "gray",

@@ -2,8 +2,9 @@
 it, and whether it needs a comment.
 
 Draft → Submitted → Approved → Closed, plus Rejected (back to Draft to be edited, with a reason) and
-Cancelled. Pure: no database, no Reflex. The statuses are the model's `PoStatus` (one name per idea) and the
-permissions are the ones `require()` checks; the services apply the table, the pages offer its actions.
+Cancelled. Pure: no database, no Reflex. `PoStatus` lives here (the model stores its values in
+`purchase_order.status`) and the permissions are the ones `require()` checks; the services apply the table,
+the pages offer its actions.
 """
 
 from __future__ import annotations
@@ -12,7 +13,15 @@ import enum
 from dataclasses import dataclass
 
 from opex_app.auth.permissions import Permission
-from opex_app.models.po import PoStatus
+
+
+class PoStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
 
 
 class PoAction(enum.StrEnum):

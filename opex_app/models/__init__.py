@@ -1,5 +1,6 @@
 """SQLModel tables. Importing this package registers every table on SQLModel.metadata."""
 
+from opex_app.models.activity import ActivityEvent
 from opex_app.models.actuals import Actual
 from opex_app.models.analytics import DATA_VERSION_CHANNEL, ApiToken, AppSetting, DataVersion, VarianceComment
 from opex_app.models.audit import AuditEvent, ImportBatch
@@ -23,6 +24,7 @@ from opex_app.models.po import PoLine, PoStatus, PurchaseOrder
 __all__ = [
     "DATA_VERSION_CHANNEL",
     "MASTER_MODELS",
+    "ActivityEvent",
     "Actual",
     "ApiToken",
     "AppSetting",

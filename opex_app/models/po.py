@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import Column, Text
 from sqlmodel import Field, SQLModel
 
+from opex_app.domain.po_workflow import PoStatus
 from opex_app.models._types import RATE, created_at_field, money_field, timestamp_field
 
-
-class PoStatus(enum.StrEnum):
-    DRAFT = "draft"
-    SUBMITTED = "submitted"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    CLOSED = "closed"
-    CANCELLED = "cancelled"
+__all__ = ["PoLine", "PoStatus", "PurchaseOrder"]  # PoStatus lives in the domain's workflow table
 
 
 class PurchaseOrder(SQLModel, table=True):

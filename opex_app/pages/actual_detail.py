@@ -7,7 +7,7 @@ from typing import Any
 
 import reflex as rx
 
-from opex_app.auth.permissions import Permission
+from opex_app import routes
 from opex_app.components.detail import back_link, facts_list, history_table, section
 from opex_app.components.fields import form_field, save_banners
 from opex_app.components.layout import app_page
@@ -53,7 +53,7 @@ def editor() -> rx.Component:
                     S.mode == "new",
                     rx.link(
                         rx.button("Cancel", type="button", size="2", variant="soft", color_scheme="gray"),
-                        href="/actuals/unlinked",
+                        href=routes.UNLINKED_ACTUALS.path,
                         underline="none",
                     ),
                     rx.button(
@@ -88,12 +88,22 @@ def link_status() -> rx.Component:
         rx.hstack(
             rx.icon("link", size=16, color=rx.color("green", 10)),
             rx.text("Booked to budget line", size="2"),
-            rx.link(S.linked_uid, href="/budgets/" + S.linked_line_id, weight="bold", data_testid="actual-line"),
+            rx.link(
+                S.linked_uid,
+                href=routes.BUDGET_LINE.url(line_id=S.linked_line_id),
+                weight="bold",
+                data_testid="actual-line",
+            ),
             rx.cond(
                 S.linked_po != "",
                 rx.text(
                     "against PO ",
-                    rx.link(S.linked_po, href="/pos?text=" + S.linked_po, weight="bold", data_testid="actual-po"),
+                    rx.link(
+                        S.linked_po,
+                        href=routes.POS.path + "?text=" + S.linked_po,
+                        weight="bold",
+                        data_testid="actual-po",
+                    ),
                     size="2",
                 ),
                 rx.text("(no PO line)", size="2", color_scheme="gray"),
@@ -108,7 +118,7 @@ def link_status() -> rx.Component:
             rx.text("Unlinked: it counts in no budget line's actual.", size="2"),
             rx.cond(
                 A.can_edit_budget,
-                rx.link("Link it from the Unlinked actuals queue", href="/actuals/unlinked", size="2"),
+                rx.link("Link it from the Unlinked actuals queue", href=routes.UNLINKED_ACTUALS.path, size="2"),
             ),
             spacing="2",
             align="center",
@@ -179,7 +189,7 @@ def history() -> rx.Component:
 
 
 def _back() -> rx.Component:
-    return back_link("Unlinked actuals", "/actuals/unlinked")
+    return back_link("Unlinked actuals", routes.UNLINKED_ACTUALS.path)
 
 
 def detail() -> rx.Component:
@@ -220,7 +230,7 @@ def detail() -> rx.Component:
     )
 
 
-@app_page("/actuals/[actual_id]", "Actual", on_load=[S.load], permission=Permission.VIEW_DASHBOARDS)
+@app_page(routes.ACTUAL, on_load=[S.load])
 def actual_detail_page() -> rx.Component:
     return rx.cond(
         S.not_found != "",
@@ -229,7 +239,7 @@ def actual_detail_page() -> rx.Component:
     )
 
 
-@app_page("/actuals/new", "New actual", on_load=[S.load], permission=Permission.EDIT_BUDGET)
+@app_page(routes.ACTUAL_NEW, on_load=[S.load])
 def actual_new_page() -> rx.Component:
     return rx.vstack(
         _back(),

@@ -7,7 +7,7 @@ from typing import Any
 
 import reflex as rx
 
-from opex_app.auth.permissions import Permission
+from opex_app import routes
 from opex_app.components.actuals import link_dialog, queue_table
 from opex_app.components.layout import app_page
 from opex_app.components.pager import pager as pager_controls
@@ -32,7 +32,7 @@ def toolbar() -> rx.Component:
         rx.spacer(),
         rx.link(
             rx.button(rx.icon("plus", size=14), "New actual", size="2", variant="soft", data_testid="actual-new"),
-            href="/actuals/new",
+            href=routes.ACTUAL_NEW.path,
             underline="none",
         ),
         align="center",
@@ -67,7 +67,7 @@ def messages() -> rx.Component:
     )
 
 
-@app_page("/actuals/unlinked", "Unlinked actuals", on_load=[S.load], permission=Permission.EDIT_BUDGET)
+@app_page(routes.UNLINKED_ACTUALS, on_load=[S.load])
 def unlinked_actuals_page() -> rx.Component:
     return rx.vstack(
         toolbar(),

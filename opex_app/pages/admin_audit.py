@@ -7,7 +7,7 @@ from typing import Any
 
 import reflex as rx
 
-from opex_app.auth.permissions import Permission
+from opex_app import routes
 from opex_app.components.downloads import audit_export_button
 from opex_app.components.layout import app_page
 from opex_app.components.pager import pager
@@ -88,7 +88,7 @@ def _table() -> rx.Component:
     )
 
 
-@app_page("/admin/audit", "Audit trail", on_load=[AuditState.load], permission=Permission.VIEW_AUDIT)
+@app_page(routes.AUDIT, on_load=[AuditState.load])
 def audit_page() -> rx.Component:
     return rx.vstack(
         _filters(),

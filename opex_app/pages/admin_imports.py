@@ -7,7 +7,7 @@ from typing import Any
 
 import reflex as rx
 
-from opex_app.auth.permissions import Permission
+from opex_app import routes
 from opex_app.components.layout import app_page
 from opex_app.components.pager import pager
 from opex_app.state.import_history import ImportHistoryState
@@ -76,7 +76,7 @@ def _table() -> rx.Component:
     )
 
 
-@app_page("/admin/imports", "Import history", on_load=[ImportHistoryState.load], permission=Permission.VIEW_AUDIT)
+@app_page(routes.IMPORT_HISTORY, on_load=[ImportHistoryState.load])
 def import_history_page() -> rx.Component:
     return rx.vstack(
         rx.cond(S.error != "", rx.callout(S.error, icon="triangle-alert", color_scheme="red", size="1", width="100%")),

@@ -8,7 +8,7 @@ from typing import Any
 
 import reflex as rx
 
-from opex_app.auth.permissions import Permission
+from opex_app import routes
 from opex_app.components.layout import app_page
 from opex_app.components.pager import pager
 from opex_app.state.admin_masters import MastersState
@@ -184,7 +184,7 @@ def _dialog() -> rx.Component:
     )
 
 
-@app_page("/admin/masters", "Master data", on_load=[MastersState.load], permission=Permission.MANAGE_MASTERS)
+@app_page(routes.MASTERS, on_load=[MastersState.load])
 def masters_page() -> rx.Component:
     return rx.vstack(
         _tabs(),

@@ -7,7 +7,7 @@ from typing import Any
 
 import reflex as rx
 
-from opex_app.auth.permissions import Permission
+from opex_app import routes
 from opex_app.components.layout import app_page
 from opex_app.components.month_grid import NUMBER_CELL
 from opex_app.components.po import decision_buttons, decision_dialogs, decision_messages
@@ -20,7 +20,7 @@ S: Any = ApprovalsState
 def _row(row: Any) -> rx.Component:
     return rx.table.row(
         rx.table.cell(
-            rx.link(row["po_number"], href=f"/pos/{row['id']}", weight="medium", data_testid="inbox-po"),
+            rx.link(row["po_number"], href=routes.PO.url(po_id=row["id"]), weight="medium", data_testid="inbox-po"),
             white_space="nowrap",
         ),
         rx.table.cell(row["po_date"], white_space="nowrap"),
@@ -65,7 +65,7 @@ def inbox_table() -> rx.Component:
     )
 
 
-@app_page("/approvals", "Approvals", on_load=[S.load], permission=Permission.APPROVE_PO)
+@app_page(routes.APPROVALS, on_load=[S.load])
 def approvals_page() -> rx.Component:
     return rx.vstack(
         rx.text(

@@ -6,15 +6,14 @@ from typing import Any
 
 import reflex as rx
 
+from opex_app import routes
 from opex_app.components.cards import plot
 from opex_app.components.detail import back_link, facts_list, history_table, section
 from opex_app.components.fields import choices_list, list_attr, save_banners, saved_hint
 from opex_app.components.layout import app_page
 from opex_app.components.month_grid import month_table
-from opex_app.domain.budget_fields import MONTH_FIELDS
-from opex_app.services.budget_lines import ATTRIBUTE_LABELS
 from opex_app.state.base import AppState
-from opex_app.state.budget_line import BudgetLineState
+from opex_app.state.budget_line import FORM_LABELS, MONTH_INPUTS, BudgetLineState
 
 # Reflex turns state attributes into Vars and handlers into event specs, which mypy cannot see.
 S: Any = BudgetLineState
@@ -77,20 +76,20 @@ def editor() -> rx.Component:
             save_banners(S.conflict, S.edit_error, conflict_id="edit-conflict", error_id="edit-error", size="1"),
             rx.text("Monthly budget", size="2", weight="bold"),
             rx.grid(
-                *[_month_field(i, m) for i, m in enumerate(MONTH_FIELDS)],
+                *[_month_field(i, m) for i, m in enumerate(MONTH_INPUTS)],
                 columns=rx.breakpoints(initial="4", md="6", xl="12"),
                 spacing="2",
                 width="100%",
             ),
             rx.text("Attributes", size="2", weight="bold"),
             rx.grid(
-                _field("description", ATTRIBUTE_LABELS["description"]),
-                _field("parent_uid", ATTRIBUTE_LABELS["parent_uid"]),
-                *[_field(name, ATTRIBUTE_LABELS[name], choices=choices) for name, choices in MASTER_INPUTS],
-                _field("currency_code", ATTRIBUTE_LABELS["currency_code"]),
-                _field("service_start", ATTRIBUTE_LABELS["service_start"], input_type="date"),
-                _field("service_end", ATTRIBUTE_LABELS["service_end"], input_type="date"),
-                _field("remarks", ATTRIBUTE_LABELS["remarks"]),
+                _field("description", FORM_LABELS["description"]),
+                _field("parent_uid", FORM_LABELS["parent_uid"]),
+                *[_field(name, FORM_LABELS[name], choices=choices) for name, choices in MASTER_INPUTS],
+                _field("currency_code", FORM_LABELS["currency_code"]),
+                _field("service_start", FORM_LABELS["service_start"], input_type="date"),
+                _field("service_end", FORM_LABELS["service_end"], input_type="date"),
+                _field("remarks", FORM_LABELS["remarks"]),
                 columns=rx.breakpoints(initial="2", md="4"),
                 spacing="2",
                 width="100%",
@@ -251,7 +250,7 @@ def figures() -> rx.Component:
 
 def line_header() -> rx.Component:
     return rx.hstack(
-        back_link("Budget lines", "/budgets", test_id="back-to-grid"),
+        back_link("Budget lines", routes.BUDGETS.path, test_id="back-to-grid"),
         rx.heading(S.uid, size="5", data_testid="line-uid"),
         rx.badge(S.fy_name, variant="soft"),
         rx.badge("v", S.version, variant="outline", color_scheme="gray", data_testid="line-version"),
@@ -266,7 +265,7 @@ def line_header() -> rx.Component:
     )
 
 
-@app_page("/budgets/[line_id]", "Budget line", on_load=[BudgetLineState.load])
+@app_page(routes.BUDGET_LINE, on_load=[BudgetLineState.load])
 def budget_line_page() -> rx.Component:
     return rx.cond(
         S.not_found != "",

@@ -6,19 +6,16 @@ from typing import Any
 
 import reflex as rx
 
+from opex_app import routes
 from opex_app.components.downloads import export_button, template_button
 from opex_app.components.layout import ACCENT, app_page
 from opex_app.components.month_grid import NUMBER_CELL
 from opex_app.components.pager import pager as pager_controls
-from opex_app.domain.budget_fields import LABELS, MONTH_FIELDS
-from opex_app.state.budget_grid import ANY, FIGURE_FIELDS, BudgetGridState
+from opex_app.state.budget_grid import ANY, COLUMN_LABELS, FIGURE_FIELDS, MONTH_COLUMNS, TEXT_COLUMNS, BudgetGridState
 
 # Reflex turns state attributes into Vars and handlers into event specs, which mypy cannot see.
 S: Any = BudgetGridState
 
-TEXT_COLUMNS = [
-    (name, LABELS[name]) for name in ("uid", "description", "tower", "budget_head", "cost_centre", "vendor")
-]
 _TRUNCATE = {"overflow": "hidden", "text_overflow": "ellipsis", "white_space": "nowrap"}
 _WIDTHS = {"description": "14rem", "tower": "8rem", "budget_head": "8rem", "cost_centre": "8rem", "vendor": "8rem"}
 _HEADER_BG = rx.color("gray", 2)
@@ -47,12 +44,16 @@ def toolbar() -> rx.Component:
     s = S
     return rx.hstack(
         _filter_select("fy", "Fiscal year", s.fy_names, s.fy, any_label=None),
-        _filter_select("tower", LABELS["tower"], s.tower_names, s.tower, any_label="All towers"),
-        _filter_select("budget_head", LABELS["budget_head"], s.head_names, s.budget_head, any_label="All heads"),
+        _filter_select("tower", COLUMN_LABELS["tower"], s.tower_names, s.tower, any_label="All towers"),
+        _filter_select("budget_head", COLUMN_LABELS["budget_head"], s.head_names, s.budget_head, any_label="All heads"),
         _filter_select(
-            "cost_centre", LABELS["cost_centre"], s.cost_centre_names, s.cost_centre, any_label="All cost centres"
+            "cost_centre",
+            COLUMN_LABELS["cost_centre"],
+            s.cost_centre_names,
+            s.cost_centre,
+            any_label="All cost centres",
         ),
-        _filter_select("vendor", LABELS["vendor"], s.vendor_names, s.vendor, any_label="All vendors"),
+        _filter_select("vendor", COLUMN_LABELS["vendor"], s.vendor_names, s.vendor, any_label="All vendors"),
         rx.form(
             rx.hstack(
                 rx.input(
@@ -147,7 +148,9 @@ def _figure_header(key: str, label: Any) -> rx.Component:
 def _row(row: Any) -> rx.Component:
     cells = [
         rx.table.cell(
-            rx.link(row["uid"], href=f"/budgets/{row['id']}", weight="medium", data_testid="grid-uid"),
+            rx.link(
+                row["uid"], href=routes.BUDGET_LINE.url(line_id=row["id"]), weight="medium", data_testid="grid-uid"
+            ),
             white_space="nowrap",
             background=_PANEL_BG,
             **_STICKY_LEFT,
@@ -155,7 +158,7 @@ def _row(row: Any) -> rx.Component:
     ]
     for key, _ in TEXT_COLUMNS[1:]:
         cells.append(rx.table.cell(row[key], title=row[key], max_width=_WIDTHS[key], **_TRUNCATE))
-    cells += [rx.table.cell(row[m], **NUMBER_CELL) for m in MONTH_FIELDS]
+    cells += [rx.table.cell(row[m], **NUMBER_CELL) for m in MONTH_COLUMNS]
     cells.append(rx.table.cell(row["total"], **NUMBER_CELL, font_weight="600"))
     cells += [rx.table.cell(row[key], **NUMBER_CELL, data_testid=f"grid-{key}") for key in FIGURE_FIELDS]
     return rx.table.row(*cells, data_testid="grid-row")
@@ -169,7 +172,7 @@ def _totals_row() -> rx.Component:
             rx.text(s.total_count, " lines", color_scheme="gray", white_space="nowrap"),
             col_span=len(TEXT_COLUMNS) - 1,
         ),
-        *[rx.table.cell(s.totals[m], **NUMBER_CELL, font_weight="bold") for m in MONTH_FIELDS],
+        *[rx.table.cell(s.totals[m], **NUMBER_CELL, font_weight="bold") for m in MONTH_COLUMNS],
         rx.table.cell(s.totals["total"], **NUMBER_CELL, font_weight="bold", data_testid="totals-total"),
         *[rx.table.cell("") for _ in FIGURE_FIELDS],  # per line only: totalling them would read every line
         background=rx.color(ACCENT, 2),
@@ -183,7 +186,7 @@ def grid() -> rx.Component:
         rx.table.header(
             rx.table.row(
                 *[_sort_header(key, label, numeric=False) for key, label in TEXT_COLUMNS],
-                *[_sort_header(m, s.month_labels[i], numeric=True) for i, m in enumerate(MONTH_FIELDS)],
+                *[_sort_header(m, s.month_labels[i], numeric=True) for i, m in enumerate(MONTH_COLUMNS)],
                 _sort_header("total", "Total", numeric=True),
                 *[_figure_header(key, label) for key, label in _figure_headers()],
             )
@@ -222,7 +225,7 @@ def pager() -> rx.Component:
     )
 
 
-@app_page("/budgets", "Budget lines", on_load=[S.load])
+@app_page(routes.BUDGETS, on_load=[S.load])
 def budgets_page() -> rx.Component:
     s = S
     return rx.vstack(

@@ -7,20 +7,13 @@ from typing import Any
 
 import reflex as rx
 
+from opex_app import routes
 from opex_app.components.cards import chart_card, kpi_card
 from opex_app.components.layout import ACCENT, app_page
-from opex_app.domain.analytics.filters import FILTER_DIMENSIONS, FILTER_LABELS
-from opex_app.state.dashboard import ANY, DashboardState
+from opex_app.state.dashboard import ANY, FILTER_PICKERS, DashboardState
 
 # Reflex turns state attributes into Vars and handlers into event specs, which mypy cannot see.
 S: Any = DashboardState
-ALL_LABELS = {
-    "tower": "All towers",
-    "budget_head": "All heads",
-    "cost_centre": "All cost centres",
-    "vendor": "All vendors",
-    "entity": "All entities",
-}
 
 
 def _picker(label: str, control: rx.Component) -> rx.Component:
@@ -59,16 +52,16 @@ def live_indicator() -> rx.Component:
 def toolbar() -> rx.Component:
     filters = [
         _picker(
-            FILTER_LABELS[dim],
+            label,
             _select(
                 dim,
                 S.choices[dim],
                 getattr(S, dim),
                 lambda v, d=dim: S.set_filter(d, v),
-                any_label=ALL_LABELS[dim],
+                any_label=all_label,
             ),
         )
-        for dim in FILTER_DIMENSIONS
+        for dim, label, all_label in FILTER_PICKERS
     ]
     return rx.hstack(
         _picker("Fiscal year", _select("fy", S.fy_names, S.fy, S.pick_fy, any_label=None)),
@@ -145,7 +138,7 @@ def messages() -> rx.Component:
     )
 
 
-@app_page("/", "Dashboard", on_load=[DashboardState.load])
+@app_page(routes.DASHBOARD, on_load=[DashboardState.load])
 def dashboard_page() -> rx.Component:
     # The cards and charts stay mounted while the figures load, so the browser fetches and parses plotly
     # while the server computes, instead of after.

@@ -8,7 +8,7 @@ from typing import Any
 
 import reflex as rx
 
-from opex_app.auth.permissions import Permission
+from opex_app import routes
 from opex_app.components.cards import data_table
 from opex_app.components.layout import ACCENT, app_page
 from opex_app.state.fx import FxState
@@ -91,7 +91,7 @@ def _current_table() -> rx.Component:
     )
 
 
-@app_page("/admin/fx", "FX rates", on_load=[FxState.load], permission=Permission.MANAGE_FX)
+@app_page(routes.FX, on_load=[FxState.load])
 def fx_page() -> rx.Component:
     return rx.vstack(
         rx.card(

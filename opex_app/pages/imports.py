@@ -7,7 +7,7 @@ from typing import Any
 
 import reflex as rx
 
-from opex_app.auth.permissions import Permission
+from opex_app import routes
 from opex_app.components.cards import data_table, kpi_card
 from opex_app.components.downloads import template_button
 from opex_app.components.layout import ACCENT, app_page
@@ -364,7 +364,7 @@ def _details() -> rx.Component:
     )
 
 
-@app_page("/import", "Import", on_load=[S.prepare], permission=Permission.IMPORT)
+@app_page(routes.IMPORT, on_load=[S.prepare])
 def import_page() -> rx.Component:
     return rx.vstack(
         _controls(),

@@ -7,24 +7,24 @@ from typing import Any
 
 import reflex as rx
 
+from opex_app import routes
 from opex_app.components.detail import back_link, facts_list, history_table, section
 from opex_app.components.dialogs import form_dialog
 from opex_app.components.layout import app_page
 from opex_app.components.month_grid import NUMBER_CELL
-from opex_app.components.po import decision_buttons, decision_dialogs, decision_messages, status_badge
-from opex_app.domain.po_workflow import PoAction
+from opex_app.components.po import (
+    APPROVE,
+    OTHER_ACTIONS,
+    REJECT,
+    decision_buttons,
+    decision_dialogs,
+    decision_messages,
+    status_badge,
+)
 from opex_app.state.po_detail import PoDetailState
 
 # Reflex turns state attributes into Vars and handlers into event specs, which mypy cannot see.
 S: Any = PoDetailState
-
-# Submit, back to draft, close and cancel: (action, label, icon, colour, variant).
-OTHER_ACTIONS = [
-    (PoAction.SUBMIT.value, "Submit for approval", "send", "teal", "solid"),
-    (PoAction.REOPEN.value, "Back to draft", "undo-2", "gray", "soft"),
-    (PoAction.CLOSE.value, "Close PO", "lock", "blue", "soft"),
-    (PoAction.CANCEL.value, "Cancel PO", "ban", "red", "soft"),
-]
 
 
 def _muted(text: str) -> rx.Component:
@@ -54,13 +54,13 @@ def actions() -> rx.Component:
             S.editable,
             rx.link(
                 rx.button(rx.icon("pencil", size=14), "Edit", size="2", variant="soft", data_testid="po-edit"),
-                href=f"/pos/{S.po_ref}/edit",
+                href=routes.PO_EDIT.url(po_id=S.po_ref),
                 underline="none",
             ),
         ),
         buttons[0],
-        rx.cond(has(PoAction.APPROVE.value), approve),
-        rx.cond(has(PoAction.REJECT.value), reject),
+        rx.cond(has(APPROVE), approve),
+        rx.cond(has(REJECT), reject),
         *buttons[1:],
         spacing="2",
         wrap="wrap",
@@ -70,7 +70,7 @@ def actions() -> rx.Component:
 
 def po_header() -> rx.Component:
     return rx.hstack(
-        back_link("Purchase orders", "/pos", test_id="back-to-pos"),
+        back_link("Purchase orders", routes.POS.path, test_id="back-to-pos"),
         rx.heading(S.po_number, size="5", data_testid="po-number"),
         status_badge(S.status, size="2", data_testid="po-status"),
         rx.badge("v", S.version, variant="outline", color_scheme="gray", data_testid="po-version"),
@@ -122,7 +122,7 @@ def lines_table() -> rx.Component:
     def row(line: Any) -> rx.Component:
         return rx.table.row(
             rx.table.cell(
-                rx.link(line["uid"], href=f"/budgets/{line['budget_line_id']}", weight="medium"),
+                rx.link(line["uid"], href=routes.BUDGET_LINE.url(line_id=line["budget_line_id"]), weight="medium"),
                 white_space="nowrap",
             ),
             rx.table.cell(line["description"], max_width="20rem", overflow="hidden", text_overflow="ellipsis"),
@@ -264,7 +264,7 @@ def confirm_dialog() -> rx.Component:
     )
 
 
-@app_page("/pos/[po_id]", "Purchase order", on_load=[S.load])
+@app_page(routes.PO, on_load=[S.load])
 def po_detail_page() -> rx.Component:
     return rx.cond(
         S.not_found != "",

@@ -7,7 +7,7 @@ from typing import Any
 
 import reflex as rx
 
-from opex_app.auth.permissions import Permission
+from opex_app import routes
 from opex_app.components.detail import back_link
 from opex_app.components.fields import field_label, form_field, save_banners, saved_hint
 from opex_app.components.layout import ACCENT, app_page
@@ -246,7 +246,7 @@ def po_form() -> rx.Component:
                 rx.button(rx.icon("save", size=14), "Save", type="submit", size="2", data_testid="po-save"),
                 rx.link(
                     rx.button("Cancel", type="button", size="2", variant="soft", color_scheme="gray"),
-                    href=rx.cond(S.mode == "edit", f"/pos/{S.po_ref}", "/pos"),
+                    href=rx.cond(S.mode == "edit", routes.PO.url(po_id=S.po_ref), routes.POS.path),
                     underline="none",
                 ),
                 rx.cond(
@@ -273,7 +273,7 @@ def po_form() -> rx.Component:
 def _page() -> rx.Component:
     return rx.vstack(
         rx.hstack(
-            back_link("Purchase orders", "/pos"),
+            back_link("Purchase orders", routes.POS.path),
             rx.cond(S.mode == "edit", rx.heading(S.title, size="5", data_testid="po-form-title")),
             align="center",
             spacing="3",
@@ -288,11 +288,11 @@ def _page() -> rx.Component:
     )
 
 
-@app_page("/pos/new", "New PO", on_load=[S.load], permission=Permission.CREATE_PO)
+@app_page(routes.PO_NEW, on_load=[S.load])
 def po_new_page() -> rx.Component:
     return _page()
 
 
-@app_page("/pos/[po_id]/edit", "Edit PO", on_load=[S.load], permission=Permission.CREATE_PO)
+@app_page(routes.PO_EDIT, on_load=[S.load])
 def po_edit_page() -> rx.Component:
     return _page()

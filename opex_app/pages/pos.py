@@ -6,7 +6,7 @@ from typing import Any
 
 import reflex as rx
 
-from opex_app.auth.permissions import Permission
+from opex_app import routes
 from opex_app.components.layout import ACCENT, app_page
 from opex_app.components.month_grid import NUMBER_CELL
 from opex_app.components.pager import pager as pager_controls
@@ -106,7 +106,7 @@ def toolbar() -> rx.Component:
             S.can_create,
             rx.link(
                 rx.button(rx.icon("plus", size=14), "New PO", size="2", data_testid="po-new"),
-                href="/pos/new",
+                href=routes.PO_NEW.path,
                 underline="none",
             ),
         ),
@@ -142,7 +142,7 @@ def _header_cell(key: str, text: str, sortable: bool, numeric: bool) -> rx.Compo
 def _row(row: Any) -> rx.Component:
     return rx.table.row(
         rx.table.cell(
-            rx.link(row["po_number"], href=f"/pos/{row['id']}", weight="medium", data_testid="po-link"),
+            rx.link(row["po_number"], href=routes.PO.url(po_id=row["id"]), weight="medium", data_testid="po-link"),
             white_space="nowrap",
         ),
         rx.table.cell(row["po_date"], white_space="nowrap"),
@@ -188,7 +188,7 @@ def pager() -> rx.Component:
     )
 
 
-@app_page("/pos", "Purchase orders", on_load=[S.load], permission=Permission.VIEW_DASHBOARDS)
+@app_page(routes.POS, on_load=[S.load])
 def po_list_page() -> rx.Component:
     return rx.vstack(
         toolbar(),

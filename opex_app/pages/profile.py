@@ -1,6 +1,5 @@
-"""Profile (every logged-in user): how amounts are grouped, and personal API tokens for the read API.
-
-The admin issue adds a "Change password" card to `_sections` below."""
+"""Profile (every logged-in user): how amounts are grouped, their password, and personal API tokens for the
+read API (a new token's value is written into the page by the creating event's script, never kept in state)."""
 
 from __future__ import annotations
 
@@ -11,7 +10,13 @@ import reflex as rx
 from opex_app.auth.permissions import Permission
 from opex_app.components.layout import app_page
 from opex_app.state.base import AppState
-from opex_app.state.profile import NUMBER_FORMAT_CHOICES, ProfileState
+from opex_app.state.profile import (
+    COPY_SCRIPT,
+    NEW_TOKEN_ELEMENT,
+    NUMBER_FORMAT_CHOICES,
+    PASSWORD_RULE,
+    ProfileState,
+)
 
 # Reflex turns state attributes into Vars and handlers into event specs, which mypy cannot see.
 S: Any = ProfileState
@@ -62,13 +67,14 @@ def _new_token_callout() -> rx.Component:
                 size="2",
             ),
             rx.hstack(
-                rx.code(S.new_token, size="2", data_testid="new-token", word_break="break-all"),
+                # filled by the creating event's script (state/profile.reveal_script): empty as rendered
+                rx.code(id=NEW_TOKEN_ELEMENT, size="2", data_testid="new-token", word_break="break-all"),
                 rx.button(
                     rx.icon("copy", size=14),
                     "Copy",
                     size="1",
                     variant="soft",
-                    on_click=rx.set_clipboard(S.new_token),
+                    on_click=rx.call_script(COPY_SCRIPT),
                     data_testid="new-token-copy",
                 ),
                 rx.button("Done", size="1", on_click=S.dismiss_token, data_testid="new-token-done"),
@@ -161,7 +167,7 @@ def _tokens_card() -> rx.Component:
         "/api/v1/summary or /api/v1/variance (described at /api/v1/openapi.json). A token reads what you may "
         "read, and stops working when you revoke it.",
         _new_token_form(),
-        rx.cond(S.new_token != "", _new_token_callout()),
+        rx.cond(S.new_token_name != "", _new_token_callout()),
         rx.cond(
             S.tokens.length() > 0,
             _token_table(),
@@ -171,9 +177,45 @@ def _tokens_card() -> rx.Component:
     )
 
 
+def _password_input(name: str, label: str, autocomplete: str) -> rx.Component:
+    return rx.vstack(
+        rx.text(label, size="1", color_scheme="gray", as_="label"),
+        rx.input(
+            name=name,
+            type="password",
+            auto_complete=autocomplete,
+            max_length=200,
+            width="18rem",
+            data_testid=f"password-{name.replace('_', '-')}",
+        ),
+        spacing="1",
+    )
+
+
+def _password_card() -> rx.Component:
+    return _card(
+        "Change password",
+        f"{PASSWORD_RULE} Your other sessions (other browsers and devices) end; this one stays.",
+        rx.form(
+            rx.hstack(
+                _password_input("current_password", "Current password", "current-password"),
+                _password_input("new_password", "New password", "new-password"),
+                _password_input("repeat", "New password again", "new-password"),
+                rx.button("Change password", type="submit", data_testid="password-submit"),
+                spacing="2",
+                align="end",
+                wrap="wrap",
+            ),
+            on_submit=S.change_password,
+            reset_on_submit=True,
+        ),
+        test_id="change-password",
+    )
+
+
 def _sections() -> list[rx.Component]:
-    """The profile's cards, in order (the admin issue adds "Change password" here)."""
-    return [_number_format_card(), _tokens_card()]
+    """The profile's cards, in order."""
+    return [_number_format_card(), _password_card(), _tokens_card()]
 
 
 @app_page("/profile", "Profile", on_load=[ProfileState.load], permission=Permission.VIEW_DASHBOARDS)

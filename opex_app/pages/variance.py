@@ -7,14 +7,13 @@ from typing import Any
 
 import reflex as rx
 
-from opex_app.auth.permissions import Permission
+from opex_app import routes
 from opex_app.components.layout import ACCENT, app_page
 from opex_app.components.month_grid import NUMBER_CELL
 from opex_app.components.pager import pager
-from opex_app.domain.export.variance_workbook import LEVEL_LABELS
 from opex_app.state.base import AppState
 from opex_app.state.downloads import DownloadState
-from opex_app.state.variance import AMOUNT_COLUMNS, VarianceDownloadState, VarianceState
+from opex_app.state.variance import AMOUNT_COLUMNS, LEVEL_CHOICES, VarianceDownloadState, VarianceState
 
 # Reflex turns state attributes into Vars and handlers into event specs, which mypy cannot see.
 S: Any = VarianceState
@@ -68,7 +67,7 @@ def _download() -> rx.Component:
 def toolbar() -> rx.Component:
     return rx.hstack(
         _select("fy", "Fiscal year", rx.foreach(S.fy_names, lambda n: rx.select.item(n, value=n)), S.fy),
-        _select("level", "Level", [rx.select.item(text, value=key) for key, text in LEVEL_LABELS.items()], S.level),
+        _select("level", "Level", [rx.select.item(text, value=key) for key, text in LEVEL_CHOICES], S.level),
         _select(
             "period",
             "Period",
@@ -195,7 +194,6 @@ def report_table() -> rx.Component:
 
 def thresholds_form() -> rx.Component:
     """Admin only (MANAGE_MASTERS, checked again on the server)."""
-    granted: Any = AppState.permissions
     form = rx.form(
         rx.hstack(
             _labelled(
@@ -231,7 +229,7 @@ def thresholds_form() -> rx.Component:
         on_submit=S.save_thresholds,
         reset_on_submit=False,
     )
-    return rx.cond(granted.contains(Permission.MANAGE_MASTERS.value), form, rx.fragment())
+    return rx.cond(S.can_set_thresholds, form, rx.fragment())
 
 
 def summary() -> rx.Component:
@@ -254,7 +252,7 @@ def summary() -> rx.Component:
     )
 
 
-@app_page("/variance", "Variance report", on_load=[S.load], permission=Permission.VIEW_DASHBOARDS)
+@app_page(routes.VARIANCE, on_load=[S.load])
 def variance_page() -> rx.Component:
     info = rx.text("Page ", S.page_number, " of ", S.page_count, size="2", color_scheme="gray")
     return rx.vstack(

@@ -148,6 +148,6 @@ def export_variance_download(
     """`export_variance` (the CLI's workbook, byte for byte the same sheets) into a one-time download ticket."""
     require(principal, Permission.VIEW_DASHBOARDS)
     name = f"variance-{fy.name}-{period.key}-{'-'.join(levels)}-{as_of.isoformat()}.xlsx"
-    with downloads.issue(name) as ticket:
+    with downloads.issue(name, user_id=principal.user_id) as ticket:
         result = export_variance(session, principal, ticket.path, fy=fy, levels=levels, period=period, as_of=as_of)
     return result, ticket

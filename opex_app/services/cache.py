@@ -25,8 +25,10 @@ from functools import lru_cache
 from typing import Any, Protocol, TypeVar
 
 import redis
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
+from opex_app.db import replica_unreachable, written_version
 from opex_app.observability.metrics import record_cache
 from opex_app.services.data_version import database_identity, versioned_session, watcher
 from opex_app.settings import get_settings
@@ -169,17 +171,34 @@ def get_or_compute(
 ) -> tuple[int, T]:
     """(version, value) of `compute(session)` for `key` at the version of the snapshot it is read from.
 
-    `read_url` is where to read first (a replica: the deployment issue passes DATABASE_REPLICA_URL); the primary
-    (None) is the fallback when that snapshot is older than what the watcher has seen.
+    `read_url` is where to read first (a replica: the dashboard passes `db.replica_url()`); the primary (None)
+    is the fallback when that snapshot is older than `_version_needed()` or the replica cannot be read.
     """
-    if read_url is not None:
-        known = watcher().version  # the primary's version as this worker last saw it
-        with versioned_session(url=read_url) as (session, version):
-            if version >= known:
-                return version, _lookup_or_compute(namespace, key, compute, session, version)
-        log.info("replica at data version %s, behind %s: reading %s from the primary", version, known, namespace)
+    known = _version_needed() if read_url is not None else None
+    if read_url is not None and known is not None:
+        try:
+            with versioned_session(url=read_url) as (session, version):
+                if version >= known:
+                    return version, _lookup_or_compute(namespace, key, compute, session, version)
+            log.info("replica at data version %s, behind %s: reading %s from the primary", version, known, namespace)
+        except OperationalError as error:  # refused, or lost mid-read: a pure read, so redone on the primary
+            replica_unreachable(error)
     with versioned_session() as (session, version):
         return version, _lookup_or_compute(namespace, key, compute, session, version)
+
+
+# How long a replica read waits for a just-started watcher's first version before reading the primary instead.
+WATCHER_READY_SECONDS = 1.0
+
+
+def _version_needed() -> int | None:
+    """The least data version a replica snapshot must show: the primary's as this worker's watcher last saw it,
+    and whatever this process's own writes committed (their notification may not have arrived yet). None while
+    the watcher has read no version yet: the primary then."""
+    follower = watcher()
+    if not follower.ready.wait(WATCHER_READY_SECONDS):
+        return None
+    return max(follower.version, written_version())
 
 
 def _lookup_or_compute(

@@ -5,6 +5,8 @@ Each one reads the figures frame and computes its domain function inside one ver
 request for the same FY, filter and as-of date at the same version is served from the cache. The permission
 is checked before the cache is consulted: a cached figure is never shown to someone who may not see it. The
 key holds no user: whoever may view dashboards sees the same figures (there is no row-level access).
+Both read from the replica when DATABASE_REPLICA_URL names one, unless its snapshot is older than the data version
+this worker has seen or written (then from the primary: see `cache.get_or_compute`).
 
 `to_json` is the read API's shape of a dashboard: money as exact decimal strings ("1234.50", never floats,
 so Power Query receives the same digits the page shows), percentages likewise or null when the budget is 0.
@@ -21,6 +23,7 @@ import polars as pl
 from sqlmodel import Session
 
 from opex_app.auth.permissions import Permission, Principal, require
+from opex_app.db import replica_url
 from opex_app.domain.analytics import Filters, Level, Period, as_of_month
 from opex_app.domain.analytics.dashboard import DashboardFigures, dashboard_figures
 from opex_app.domain.fiscal import FiscalYear
@@ -52,7 +55,7 @@ def dashboard(principal: Principal, *, fy: FiscalYear, filters: Filters, as_of: 
         return dashboard_figures(frame, as_of_month=month)
 
     key = (fy.name, filters.cache_key(), as_of.isoformat())
-    version, figures = cache.get_or_compute(DASHBOARD_NAMESPACE, key, compute)
+    version, figures = cache.get_or_compute(DASHBOARD_NAMESPACE, key, compute, read_url=replica_url())
     return DashboardResult(fy=fy, filters=filters, version=version, as_of=as_of, as_of_month=month, figures=figures)
 
 
@@ -73,7 +76,7 @@ def variance(
         return analytics.variance_report(session, principal, fy=fy, levels=asked, period=period, as_of=as_of)
 
     key = (fy.name, ",".join(asked), f"{period.kind}{period.index}", as_of.isoformat())
-    version, reports = cache.get_or_compute(VARIANCE_NAMESPACE, key, compute)
+    version, reports = cache.get_or_compute(VARIANCE_NAMESPACE, key, compute, read_url=replica_url())
     return VarianceResult(version=version, reports=reports)
 
 

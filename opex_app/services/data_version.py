@@ -18,15 +18,14 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from functools import lru_cache
 from typing import Literal, TypeVar
 
 import psycopg
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
-from sqlmodel import Session, create_engine
+from sqlmodel import Session
 
-from opex_app.db import database_url, get_engine, normalise_url
+from opex_app.db import database_url, engine_for, get_engine, normalise_url
 from opex_app.models.analytics import DATA_VERSION_CHANNEL
 from opex_app.settings import get_settings
 
@@ -57,15 +56,9 @@ def database_identity(session: Session) -> str:
     return str(session.execute(text(_IDENTITY_SQL)).scalar_one())
 
 
-@lru_cache(maxsize=4)
-def _engine_for(url: str) -> Engine:
-    """An engine for a server other than the primary (a replica, or a test's scratch database)."""
-    return create_engine(normalise_url(url), pool_pre_ping=True, pool_size=5, max_overflow=10)
-
-
 def read_engine(url: str | None = None) -> Engine:
-    """The primary's engine, or one for `url`. The deployment issue passes `DATABASE_REPLICA_URL` here."""
-    return get_engine() if url is None else _engine_for(url)
+    """The primary's engine, or the one for `url` (the replica: services.cache passes `db.replica_url()`)."""
+    return get_engine() if url is None else engine_for(url)
 
 
 @contextmanager

@@ -7,10 +7,11 @@ worker can serve a ticket that another worker issued; workers must share the dat
 Expired leftovers are removed whenever a new ticket is issued.
 
 The metadata is signed (HMAC-SHA256 with ``OPEX_SECRET_KEY``) over the token, the user who asked, the
-time it was issued, the name and the media type: a metadata file written or edited by anyone without
-the key (to lengthen a ticket's life, rename its file or bind it to someone else) is refused like an
-unknown token. ``claim``/``lookup`` take the user who asks and refuse another user's ticket; the GET
-route can pass it once the session is a cookie (until then the token alone is the capability).
+time it was issued, the name, the media type and the activity it is logged as (export or download): a
+metadata file written or edited by anyone without the key (to lengthen a ticket's life, rename its file,
+bind it to someone else or log it as something else) is refused like an unknown token. ``claim``/``lookup``
+take the user who asks and refuse another user's ticket; the GET route can pass it once the session is a
+cookie (until then the token alone is the capability).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class Ticket:
     created_at: datetime
     path: Path  # the generated file
     user_id: int | None = None  # who asked for it (None: a command-line or system issue)
+    activity: str = "export"  # what serving it is logged as in the activity log: 'export' or 'download'
 
     @property
     def url(self) -> str:
@@ -80,9 +82,12 @@ def safe_file_name(file_name: str) -> str:
     return cleaned[:150] or "download"
 
 
-def _signature(token: str, user_id: int | None, created_at: str, file_name: str, media_type: str) -> str:
+def _signature(
+    token: str, user_id: int | None, created_at: str, file_name: str, media_type: str, activity: str = "export"
+) -> str:
     """HMAC-SHA256 of the ticket's fields, keyed with the app's secret (fields joined by NUL, which none holds)."""
-    message = "\x00".join((token, "" if user_id is None else str(user_id), created_at, file_name, media_type))
+    user = "" if user_id is None else str(user_id)
+    message = "\x00".join((token, user, created_at, file_name, media_type, activity))
     key = get_settings().secret_key.encode()
     return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
 
@@ -112,9 +117,15 @@ def sweep(now: datetime | None = None) -> int:
 
 @contextmanager
 def issue(
-    file_name: str, *, media_type: str = XLSX_MEDIA_TYPE, now: datetime | None = None, user_id: int | None = None
+    file_name: str,
+    *,
+    media_type: str = XLSX_MEDIA_TYPE,
+    now: datetime | None = None,
+    user_id: int | None = None,
+    activity: str = "export",
 ) -> Iterator[Ticket]:
-    """Reserve a ticket for ``user_id``; write the file at ``ticket.path`` inside the block.
+    """Reserve a ticket for ``user_id``; write the file at ``ticket.path`` inside the block. ``activity`` is what
+    serving it is logged as: 'export' (a workbook generated from the data) or 'download' (a kept file).
 
     The ticket is published (its metadata written) only when the block succeeds and the file exists;
     if the block raises, the partial file is removed and the token never works.
@@ -125,7 +136,7 @@ def issue(
     sweep(created)
     token = secrets.token_urlsafe(32)
     name = safe_file_name(file_name)
-    ticket = Ticket(token, name, media_type, created, _data_path(folder, token, name), user_id)
+    ticket = Ticket(token, name, media_type, created, _data_path(folder, token, name), user_id, activity)
     try:
         yield ticket
         if not ticket.path.is_file():
@@ -136,7 +147,8 @@ def issue(
             "media_type": media_type,
             "created_at": stamp,
             "user_id": user_id,
-            "signature": _signature(token, user_id, stamp, ticket.file_name, media_type),
+            "activity": activity,
+            "signature": _signature(token, user_id, stamp, ticket.file_name, media_type, activity),
         }
         staging = folder / f"{token}{_META}.tmp"
         staging.write_text(json.dumps(meta), encoding="utf-8")
@@ -151,17 +163,17 @@ def _read(meta_path: Path, token: str) -> Ticket | None:
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         name, stamp, media_type = str(meta["file_name"]), str(meta["created_at"]), str(meta["media_type"])
-        user_id = meta.get("user_id")
+        user_id, activity = meta.get("user_id"), str(meta.get("activity", "export"))
         if user_id is not None and not isinstance(user_id, int):
             return None
-        expected = _signature(token, user_id, stamp, name, media_type)
+        expected = _signature(token, user_id, stamp, name, media_type, activity)
         if not hmac.compare_digest(expected, str(meta.get("signature", ""))):
             return None
         created = datetime.fromisoformat(stamp)
     except (OSError, ValueError, KeyError, TypeError):
         return None
     name = safe_file_name(name)
-    return Ticket(token, name, media_type, created, _data_path(meta_path.parent, token, name), user_id)
+    return Ticket(token, name, media_type, created, _data_path(meta_path.parent, token, name), user_id, activity)
 
 
 def _wrong_user(ticket: Ticket, user_id: int | None) -> bool:

@@ -55,7 +55,7 @@ def original_download(session: Session, *, principal: Principal, batch_id: int) 
     if kept is None:
         raise NotFound(f"The file of import {batch_id} ({batch.file_name}) is not kept, or not as it was imported.")
     media = "application/octet-stream"  # served as an attachment, never inline
-    with downloads.issue(batch.file_name, media_type=media, user_id=principal.user_id) as ticket:
+    with downloads.issue(batch.file_name, media_type=media, user_id=principal.user_id, activity="download") as ticket:
         shutil.copyfile(kept, ticket.path)
     return ticket
 
@@ -67,6 +67,6 @@ def error_report_download(session: Session, *, principal: Principal, batch_id: i
     if not batch.errors:
         raise NotFound(f"Import {batch_id} ({batch.file_name}) recorded no errors.")
     stem = Path(batch.file_name).stem or "import"
-    with downloads.issue(f"{stem}-errors.xlsx", user_id=principal.user_id) as ticket:
+    with downloads.issue(f"{stem}-errors.xlsx", user_id=principal.user_id, activity="download") as ticket:
         write_error_report(ticket.path, batch.errors, title=f"Errors found in {batch.file_name} (import {batch_id})")
     return ticket

@@ -12,7 +12,7 @@ from opex_app.auth.passwords import verify_password
 from opex_app.auth.permissions import Principal
 from opex_app.models import AppUser, LoginAttempt, UserSession
 from opex_app.models._types import utcnow
-from opex_app.services import audit, login_throttle
+from opex_app.services import activity, audit, login_throttle
 from opex_app.services.users import roles_of
 from opex_app.settings import get_settings
 
@@ -48,6 +48,7 @@ def login(session: Session, *, email: str, password: str, ip: str | None = None)
     ok = verify_password(user.password_hash if user else None, password) and user is not None and user.is_active
     session.add(LoginAttempt(email_key=email_key, ip=address, at=now, success=ok))
     if not ok or user is None or user.id is None:
+        activity.record(session, kind=activity.Kind.LOGIN_FAILED, actor=email_key, ip=address, at=now)
         session.commit()  # the failed attempt must count even though the caller's work is refused
         raise LoginRefused(WRONG_CREDENTIALS)
     token = secrets.token_urlsafe(32)
@@ -56,6 +57,7 @@ def login(session: Session, *, email: str, password: str, ip: str | None = None)
     session.add(user)
     principal = principal_of(session, user)
     audit.record(session, principal, action="login", entity="app_user", entity_id=user.id)
+    activity.record(session, kind=activity.Kind.LOGIN, actor=user.email, ip=address, user_id=user.id, at=now)
     return token, principal
 
 
@@ -89,7 +91,8 @@ def resolve(session: Session, token: str | None) -> Principal | None:
     return principal_of(session, user)
 
 
-def logout(session: Session, token: str | None) -> None:
+def logout(session: Session, token: str | None, *, ip: str | None = None) -> None:
+    """End the session of `token` (`ip`: the client's address, for the activity log)."""
     if not token:
         return
     row = session.get(UserSession, _token_hash(token))
@@ -100,6 +103,7 @@ def logout(session: Session, token: str | None) -> None:
     user = session.get(AppUser, row.user_id)
     if user is not None:
         audit.record(session, principal_of(session, user), action="logout", entity="app_user", entity_id=user.id)
+        activity.record(session, kind=activity.Kind.LOGOUT, actor=user.email, ip=ip, user_id=user.id)
 
 
 def failed_attempts(session: Session, email: str) -> int:

@@ -1,4 +1,5 @@
-"""User administration (Admin): find, create, re-role, deactivate, reactivate and reset passwords.
+"""User administration (Admin): find, create, re-role, deactivate, reactivate and reset passwords; and the one
+change a user makes to their own account here, their password (`change_password`, on /profile).
 
 Accounts are never deleted: their history (audit events, POs they approved) names them. Every change
 that alters what a user may do or how they log in (roles, password, deactivation) ends their other
@@ -17,12 +18,18 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlmodel import Session, col, func, select, update
 
-from opex_app.auth.passwords import generate_password, hash_password
+from opex_app.auth.passwords import (
+    MIN_PASSWORD_LENGTH,
+    check_password_strength,
+    generate_password,
+    hash_password,
+    verify_password,
+)
 from opex_app.auth.permissions import Permission, Principal, RoleName, require
 from opex_app.domain.names import contains_pattern
-from opex_app.models import AppUser, UserSession
+from opex_app.models import AppUser, LoginAttempt, UserSession
 from opex_app.models._types import utcnow
-from opex_app.services import audit, users
+from opex_app.services import audit, login_throttle, users
 from opex_app.services.errors import NotFound, ServiceError
 from opex_app.services.sessions import _token_hash  # the one way a session token is stored
 
@@ -199,3 +206,56 @@ def reset_password(*, session: Session, principal: Principal, user_id: int, keep
         changes={"password": ["(old)", "(reset by admin)"], "sessions_ended": ended},
     )
     return secret
+
+
+WRONG_CURRENT_PASSWORD = "Your current password is not right: nothing was changed."
+PASSWORD_RULE = f"At least {MIN_PASSWORD_LENGTH} characters, and not one of the most common passwords."
+
+
+def change_password(
+    *,
+    session: Session,
+    principal: Principal,
+    current: str,
+    new: str,
+    keep_token: str | None = None,
+    ip: str | None = None,
+) -> int:
+    """Change the principal's own password: `current` must be right, `new` long enough and not a common password
+    (auth/passwords.check_password_strength, as for accounts an admin creates) nor the current one. Their other
+    sessions end (`keep_token`, the caller's, stays); returns how many. Audited without the password or its hash.
+
+    A wrong `current` counts as a failed login of the account from `ip` and is held back by the login throttle
+    like one, so a borrowed open session cannot guess the password faster than the login page allows; the
+    failure is committed even though the change is refused (as `sessions.login` does)."""
+    require(principal, Permission.VIEW_DASHBOARDS)
+    if principal.user_id is None:
+        raise ServiceError("only a user account has a password to change")
+    user = _user(session, principal.user_id)
+    now, address = utcnow(), login_throttle.client_ip(ip)
+    wait = login_throttle.wait_seconds(session, email_key=user.email, ip=address, now=now)
+    if wait:
+        raise ServiceError(login_throttle.throttled_message(wait))
+    if not verify_password(user.password_hash, current):
+        session.add(LoginAttempt(email_key=user.email, ip=address, at=now, success=False))
+        session.commit()
+        raise ServiceError(WRONG_CURRENT_PASSWORD)
+    try:
+        check_password_strength(new)
+    except ValueError as exc:
+        raise ServiceError(f"The new {exc}.") from None
+    if verify_password(user.password_hash, new):
+        raise ServiceError("The new password is your current one: choose another.")
+    user.password_hash = hash_password(new)
+    session.add(user)
+    session.flush()
+    ended = end_sessions(session, principal.user_id, keep_token=keep_token)
+    audit.record(
+        session,
+        principal,
+        action="change_password",
+        entity="app_user",
+        entity_id=user.id,
+        changes={"password": ["(old)", "(changed by the user)"], "sessions_ended": ended},
+    )
+    return ended

@@ -16,12 +16,12 @@ from typing import Any
 import reflex as rx
 from pydantic import ValidationError
 
+from opex_app import routes
 from opex_app.auth.permissions import Permission
 from opex_app.db import read_session, transaction
 from opex_app.domain.money import format_indian
-from opex_app.services import actuals, audit, fx, masters
+from opex_app.services import actuals, audit, fx, masters, reporting_basis
 from opex_app.services.errors import Conflict, NotFound, ServiceError
-from opex_app.settings import get_settings
 from opex_app.state.base import AppState
 from opex_app.state.guard import current_principal, guarded
 
@@ -134,7 +134,7 @@ class ActualDetailState(AppState):
         with read_session() as session:
             self.vendor_names = masters.names(session, "vendor")
             rated = [c.currency for c in fx.list_rates(session, current_principal()).current if c.rate is not None]
-        base = get_settings().base_currency
+        base = reporting_basis.base_currency()
         self.currency_codes = [base, *[c for c in rated if c != base]]
 
     def _get(self) -> actuals.ActualView | None:
@@ -160,7 +160,7 @@ class ActualDetailState(AppState):
     def _show(self, view: actuals.ActualView) -> None:
         self.not_found = ""
         self.invoice_number, self.version = view.values["invoice_number"], view.version
-        self.details = _details(view, get_settings().base_currency)
+        self.details = _details(view, reporting_basis.base_currency())
         self.linked = view.budget_line_id is not None
         self.linked_line_id = str(view.budget_line_id or "")
         self.linked_uid, self.linked_po = view.uid, view.po_number
@@ -194,7 +194,7 @@ class ActualDetailState(AppState):
             self.editing = current_principal().can(Permission.EDIT_BUDGET)
             self.form = {name: "" for name in FORM_FIELDS}
             self.form["invoice_date"] = date.today().isoformat()
-            self.form["currency"] = get_settings().base_currency
+            self.form["currency"] = reporting_basis.base_currency()
             self._base_form, self._edit_version = {}, 0
             if self.editing:
                 self._load_choices()
@@ -272,7 +272,11 @@ class ActualDetailState(AppState):
         self.conflict, self.saved_hints = "", {}
         if self.mode == "new":
             toasts = [rx.toast.warning(w) for w in warnings]
-            return [rx.redirect(f"/actuals/{actual_id}"), rx.toast.success(f"Invoice {number} recorded."), *toasts]
+            return [
+                rx.redirect(routes.ACTUAL.url(actual_id=actual_id)),
+                rx.toast.success(f"Invoice {number} recorded."),
+                *toasts,
+            ]
         self.editing = False
         self.warnings = warnings
         self.saved_message = f"Invoice {number} saved (version {version})."

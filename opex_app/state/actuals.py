@@ -14,10 +14,9 @@ from typing import Any
 from opex_app.auth.permissions import Permission, Principal
 from opex_app.db import read_session, transaction
 from opex_app.domain.money import format_indian
-from opex_app.services import actuals
+from opex_app.services import actuals, reporting_basis
 from opex_app.services import purchase_orders as pos
 from opex_app.services.errors import Conflict, ServiceError
-from opex_app.settings import get_settings
 from opex_app.state.base import AppState
 from opex_app.state.guard import current_principal, guarded
 
@@ -113,7 +112,7 @@ class UnlinkedActualsState(AppState):
     _picked_tower: str = ""
 
     def _read(self) -> None:
-        self.base_currency = get_settings().base_currency
+        self.base_currency = reporting_basis.base_currency()
         try:
             with read_session() as session:
                 found = actuals.unlinked_actuals(session, current_principal(), page=self.page_number)

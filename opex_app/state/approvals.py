@@ -18,9 +18,9 @@ from opex_app.auth.permissions import Permission
 from opex_app.db import read_session, transaction
 from opex_app.domain.money import format_indian
 from opex_app.services import purchase_orders as pos
+from opex_app.services import reporting_basis
 from opex_app.services.errors import ServiceError
 from opex_app.services.purchase_orders import OverBudget, OverrunWarning
-from opex_app.settings import get_settings
 from opex_app.state.base import AppState
 from opex_app.state.guard import current_principal, guarded
 
@@ -81,7 +81,7 @@ class PoDecisionMixin(rx.State, mixin=True):
         self.decision_po_id, self.decision_version = _int(po_id), _int(version)
         self.decision_po_number = po_number
         self.dialog_error = self.decision_error = self.decision_message = ""
-        self.base_currency = get_settings().base_currency
+        self.base_currency = reporting_basis.base_currency()
 
     def _refused(self, message: str) -> None:
         if self.overrun_open or self.reject_open:
@@ -203,7 +203,7 @@ class ApprovalsState(PoDecisionMixin, AppState):
             self.error, self.rows = str(exc), []
             return
         self.error = ""
-        self.base_currency = get_settings().base_currency
+        self.base_currency = reporting_basis.base_currency()
         self.rows = [inbox_row(r) for r in found]
         self.approvals_waiting = len(found)  # the sidebar's count follows what the inbox shows
 

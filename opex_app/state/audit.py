@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 import reflex as rx
 
+from opex_app import routes
 from opex_app.auth.permissions import Permission
 from opex_app.db import read_session
 from opex_app.domain.money import as_number_format
@@ -15,7 +16,7 @@ from opex_app.services.audit_log import AuditQuery, AuditRow, search
 from opex_app.state.base import AppState
 from opex_app.state.guard import current_principal, guarded
 
-ROUTE = "/admin/audit"
+ROUTE = routes.AUDIT.path
 FILTERS = ("actor", "entity", "ref", "action", "date_from", "date_to")
 
 

@@ -17,25 +17,32 @@ from urllib.parse import urlencode
 
 import reflex as rx
 
+from opex_app import routes
 from opex_app.auth.permissions import Permission
 from opex_app.db import read_session
-from opex_app.domain.budget_fields import MONTH_FIELDS
+from opex_app.domain.budget_fields import LABELS, MONTH_FIELDS
 from opex_app.domain.money import format_indian
-from opex_app.services import masters
+from opex_app.services import masters, reporting_basis
 from opex_app.services.budget_lines import PAGE_SIZE, SORT_KEYS, LinePage, list_lines
 from opex_app.services.budget_query import BudgetFilter
 from opex_app.services.errors import ServiceError
 from opex_app.services.fiscal_years import list_fiscal_years
-from opex_app.settings import get_settings
 from opex_app.state.base import AppState
 from opex_app.state.guard import current_principal, guarded
 
-GRID_ROUTE = "/budgets"
+GRID_ROUTE = routes.BUDGETS.path
 DEFAULT_SORT = "uid"
 FILTER_FIELDS = ("fy", "tower", "budget_head", "cost_centre", "vendor")
 ANY = "__any__"  # the drop-downs' "All" choice (a select item cannot have an empty value)
 FIGURE_FIELDS = ("fig_budget", "fig_committed", "fig_actual", "fig_available")  # row keys of the model's figures
 NO_RATE = "no rate"
+# What a row carries, for the page's columns: the text columns with their headings, then the twelve months in
+# fiscal order (row keys m01..m12).
+TEXT_COLUMNS = [
+    (name, LABELS[name]) for name in ("uid", "description", "tower", "budget_head", "cost_centre", "vendor")
+]
+COLUMN_LABELS = dict(TEXT_COLUMNS)
+MONTH_COLUMNS: tuple[str, ...] = MONTH_FIELDS
 
 
 def _amount(value: Decimal) -> str:
@@ -137,7 +144,7 @@ class BudgetGridState(AppState):
             }
             for r in page.rows
         ]
-        self.base_currency = get_settings().base_currency
+        self.base_currency = reporting_basis.base_currency()
         self.totals = {
             **{m: _amount(v) for m, v in zip(MONTH_FIELDS, page.month_totals, strict=True)},
             "total": _amount(page.total),

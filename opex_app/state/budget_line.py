@@ -16,21 +16,21 @@ from typing import Any
 import plotly.graph_objects as go
 
 from opex_app.auth.permissions import Permission
-from opex_app.components import charts
-from opex_app.components.cards import figure_data
 from opex_app.db import read_session, transaction
 from opex_app.domain.analytics import as_of_month
-from opex_app.domain.fiscal import parse_fiscal_year
+from opex_app.domain.budget_fields import MONTH_FIELDS
 from opex_app.domain.money import format_indian
-from opex_app.services import audit_log, budget_lines, masters
+from opex_app.services import audit_log, budget_lines, masters, reporting_basis
 from opex_app.services.budget_lines import ATTRIBUTE_LABELS, EDITABLE_FIELDS, LineDetail
 from opex_app.services.errors import Conflict, NotFound, ServiceError
-from opex_app.settings import get_settings
+from opex_app.state import charts
 from opex_app.state.base import AppState
 from opex_app.state.dashboard import user_format
 from opex_app.state.guard import current_principal, guarded
 
 ATTRIBUTE_FIELDS = ("description", "parent_uid", "tower", "budget_head", "cost_centre", "vendor", "entity")
+FORM_LABELS = ATTRIBUTE_LABELS  # the edit form's labels: the service's names of the fields it accepts
+MONTH_INPUTS: tuple[str, ...] = MONTH_FIELDS  # the edit form's twelve month inputs (m01..m12), fiscal order
 
 
 def _text(value: Any) -> str:
@@ -109,7 +109,7 @@ def _rate_warnings(detail: LineDetail, fy_start: str) -> list[str]:
 
 def _cumulative_chart(detail: LineDetail, number_format: str) -> go.Figure:
     """The dashboard's cumulative chart for this one line (budget against actual + committed), today marked."""
-    fy = parse_fiscal_year(detail.fiscal_year, get_settings().fy_start_month)
+    fy = reporting_basis.fiscal_year_named(detail.fiscal_year)
     return charts.line_cumulative(
         detail.months,
         fy=fy,
@@ -128,7 +128,7 @@ class BudgetLineState(AppState):
     attributes: list[dict[str, str]] = []  # [{label, value}]
     month_labels: list[str] = [""] * 12
     figure_rows: list[dict[str, str]] = []  # per month, then the total: budget (as entered, base), committed, ...
-    cumulative_chart: dict[str, Any] = {}  # the same months, cumulative (small): components.cards.figure_data
+    cumulative_chart: dict[str, Any] = {}  # the same months, cumulative (small): state.charts.figure_data
     shows_base: bool = False  # the line's currency is not the base currency: show the budget both ways
     budget_header: str = "Budget"
     budget_base_header: str = "Budget"
@@ -193,7 +193,7 @@ class BudgetLineState(AppState):
             },
         ]
         self.figure_rows = _figure_rows(detail)
-        self.cumulative_chart = figure_data(_cumulative_chart(detail, self.number_format))
+        self.cumulative_chart = charts.figure_data(_cumulative_chart(detail, self.number_format))
         self.shows_base = detail.shows_base
         base = detail.base_currency
         self.budget_header = f"Budget ({detail.currency})" if detail.shows_base else f"Budget ({base})"

@@ -20,28 +20,35 @@ from urllib.parse import urlencode
 import plotly.graph_objects as go
 import reflex as rx
 
+from opex_app import routes
 from opex_app.auth.permissions import Permission, Principal
-from opex_app.components import charts
-from opex_app.components.cards import figure_data
 from opex_app.db import read_session
 from opex_app.domain.analytics.dashboard import Kpis
 from opex_app.domain.analytics.filters import FILTER_DIMENSIONS, FILTER_LABELS, Filters
-from opex_app.domain.fiscal import FiscalYear, fiscal_year_of, parse_fiscal_year
+from opex_app.domain.fiscal import FiscalYear
 from opex_app.domain.money import NUMBER_FORMATS, NumberFormat, as_number_format, format_amount, format_short
-from opex_app.services import masters
+from opex_app.services import masters, reporting_basis
 from opex_app.services.budget_query import BudgetFilter
 from opex_app.services.dashboard import DashboardResult, dashboard
 from opex_app.services.errors import ServiceError
 from opex_app.services.fiscal_years import list_fiscal_years
-from opex_app.settings import get_settings
-from opex_app.state import live
+from opex_app.state import charts, live
 from opex_app.state.base import AppState
 from opex_app.state.budget_grid import grid_url
 from opex_app.state.guard import current_principal, guarded
 
-DASHBOARD_ROUTE = "/"
+DASHBOARD_ROUTE = routes.DASHBOARD.path
 ANY = "__any__"  # the drop-downs' "All" choice (a select item cannot have an empty value)
 GRID_DIMENSIONS = ("tower", "budget_head", "cost_centre", "vendor")  # what the budget grid can filter on
+_ALL_LABELS = {
+    "tower": "All towers",
+    "budget_head": "All heads",
+    "cost_centre": "All cost centres",
+    "vendor": "All vendors",
+    "entity": "All entities",
+}
+# The toolbar's filter pickers in order: (dimension, label, the "All" choice's text).
+FILTER_PICKERS = [(dim, FILTER_LABELS[dim], _ALL_LABELS[dim]) for dim in FILTER_DIMENSIONS]
 
 
 @dataclass(frozen=True)
@@ -59,7 +66,7 @@ class DashboardQuery:
         fy = str(params.get("fy") or "").strip()
         if fy:
             try:
-                fy = parse_fiscal_year(fy, get_settings().fy_start_month).name
+                fy = reporting_basis.fiscal_year_named(fy).name
             except ValueError as exc:
                 problems.append(f"{exc}: showing the current fiscal year.")
                 fy = ""
@@ -102,14 +109,14 @@ def read_choices() -> Choices:
 
 def default_fy(fy_names: list[str], today: date) -> str:
     """The FY of today when it is stored, else the latest stored FY ('' when there is none)."""
-    current = fiscal_year_of(today, get_settings().fy_start_month).name
+    current = reporting_basis.fiscal_year_on(today).name
     return current if current in fy_names else (fy_names[0] if fy_names else "")
 
 
 def compute(principal: Principal, view: DashboardQuery) -> DashboardResult:
     """The dashboard service's figures of `view` (cached by data version; as of today when it names no
     date): blocking, so callers run it in a worker thread."""
-    fiscal_year = parse_fiscal_year(view.fy, get_settings().fy_start_month)
+    fiscal_year = reporting_basis.fiscal_year_named(view.fy)
     return dashboard(principal, fy=fiscal_year, filters=view.filters, as_of=view.as_of or date.today())
 
 
@@ -117,7 +124,7 @@ DRILL_CHARTS = {"towers": "tower", "vendors": "vendor", "heatmap": "tower"}  # c
 
 
 def clicked_member(chart: str, points: Any) -> dict[str, Any]:
-    """What the first clicked point names, from its `customdata` (components.charts puts it there): a tower
+    """What the first clicked point names, from its `customdata` (state.charts puts it there): a tower
     or a vendor name, or [tower, fiscal month] for a heatmap cell."""
     dim = DRILL_CHARTS.get(chart)
     first = points[0] if isinstance(points, list) and points and isinstance(points[0], dict) else {}
@@ -174,7 +181,7 @@ def kpi_cards(kpis: Kpis, *, number_format: NumberFormat, base_currency: str) ->
 def dashboard_charts(
     result: DashboardResult, *, fy: FiscalYear, currency: str, number_format: NumberFormat
 ) -> tuple[go.Figure, ...]:
-    """The four charts, built outside the state by components.charts (clickable traces carry their target)."""
+    """The four charts, built outside the state class by state.charts (clickable traces carry their target)."""
     f, fmt = result.figures, number_format
     return (
         charts.tower_bars(f.by_tower, currency=currency, number_format=fmt),
@@ -235,11 +242,13 @@ class DashboardState(AppState):
         def current_query(self) -> DashboardQuery: ...
 
     def _show(self, result: DashboardResult, number_format: str) -> None:
-        base, style = get_settings().base_currency, user_format(number_format)
+        base, style = reporting_basis.base_currency(), user_format(number_format)
         fy = result.fy
         self.kpis = kpi_cards(result.figures.kpis, number_format=style, base_currency=base)
         figures = dashboard_charts(result, fy=fy, currency=base, number_format=style)
-        self.tower_chart, self.cumulative_chart, self.vendor_chart, self.heatmap_chart = map(figure_data, figures)
+        self.tower_chart, self.cumulative_chart, self.vendor_chart, self.heatmap_chart = map(
+            charts.figure_data, figures
+        )
         self.as_of_label = as_of_text(fy, result.as_of, result.as_of_month)
         self.base_currency = base
         self.data_version = result.version
@@ -336,7 +345,7 @@ class DashboardState(AppState):
         member = clicked_member(chart, points)
         if not member or not self.fy:
             return None
-        fy = parse_fiscal_year(self.fy, get_settings().fy_start_month)
+        fy = reporting_basis.fiscal_year_named(self.fy)
         url, dropped = drill_url(self.current_query(), fy, member)
         if not dropped:
             return rx.redirect(url)

@@ -19,14 +19,13 @@ import reflex as rx
 
 from opex_app.auth.permissions import Permission
 from opex_app.db import read_session
-from opex_app.domain.fiscal import FiscalYear, parse_fiscal_year
+from opex_app.domain.fiscal import FiscalYear
 from opex_app.domain.ingest.specs import SPECS, get_spec
-from opex_app.services import mapping_profiles, uploads
+from opex_app.services import mapping_profiles, reporting_basis, uploads
 from opex_app.services.errors import ServiceError
 from opex_app.services.fiscal_years import current_fiscal_year
 from opex_app.services.imports import ImportOptions, ImportResult, WorkbookRefused, WorkbookUnreadable
 from opex_app.services.mapping_profiles import ProfileView
-from opex_app.settings import get_settings
 from opex_app.state import import_runs as runs
 from opex_app.state.base import AppState
 from opex_app.state.guard import current_principal, guarded
@@ -239,7 +238,7 @@ class ImportState(AppState):
     def _options(self, *, dry_run: bool) -> ImportOptions:
         fy = None
         if self.fy_name and self.fy_name != FY_FROM_FILE:
-            fy = parse_fiscal_year(self.fy_name, get_settings().fy_start_month)
+            fy = reporting_basis.fiscal_year_named(self.fy_name)
         return ImportOptions(
             fiscal_year=fy, dry_run=dry_run, skip_invalid=self.skip_invalid, mapping=dict(self._mapping)
         )

@@ -15,8 +15,8 @@ from opex_app.db import read_session, transaction
 from opex_app.domain import po_workflow
 from opex_app.domain.po_workflow import PoAction
 from opex_app.services import purchase_orders as pos
+from opex_app.services import reporting_basis
 from opex_app.services.errors import NotFound, ServiceError
-from opex_app.settings import get_settings
 from opex_app.state.approvals import PoDecisionMixin, money, when
 from opex_app.state.base import AppState
 from opex_app.state.guard import current_principal, guarded
@@ -156,7 +156,7 @@ class PoDetailState(PoDecisionMixin, AppState):
         except NotFound as exc:
             self.not_found, self.po_ref, self.po_number = str(exc), 0, ""
             return False
-        base = get_settings().base_currency
+        base = reporting_basis.base_currency()
         self.not_found = ""
         self.base_currency = base
         self.po_ref, self.po_number, self.status, self.version = po.id, po.po_number, po.status, po.version

@@ -17,16 +17,15 @@ from typing import Any
 import reflex as rx
 from pydantic import ValidationError
 
+from opex_app import routes
 from opex_app.auth.permissions import Permission
 from opex_app.db import read_session, transaction
-from opex_app.domain.fiscal import fiscal_year_of
 from opex_app.domain.ingest.amounts import parse_amount
 from opex_app.domain.money import format_indian
-from opex_app.services import fx, masters
+from opex_app.services import fx, masters, reporting_basis
 from opex_app.services import purchase_orders as pos
 from opex_app.services.errors import Conflict, NotFound, ServiceError
 from opex_app.services.fiscal_years import current_fiscal_year
-from opex_app.settings import get_settings
 from opex_app.state.base import AppState
 from opex_app.state.guard import current_principal, guarded
 
@@ -154,14 +153,14 @@ class PoFormState(AppState):
             day = date.fromisoformat(self.form.get("po_date", ""))
         except ValueError:
             return current_fiscal_year().name
-        return fiscal_year_of(day, get_settings().fy_start_month).name
+        return reporting_basis.fiscal_year_on(day).name
 
     def _load_choices(self) -> None:
         with read_session() as session:
             self.vendor_names = masters.names(session, "vendor")
             self.entity_names = masters.names(session, "entity")
             rated = [c.currency for c in fx.list_rates(session, current_principal()).current if c.rate is not None]
-        base = get_settings().base_currency
+        base = reporting_basis.base_currency()
         self.currency_codes = [base, *[c for c in rated if c != base]]
 
     def _values(self, po: pos.PoView) -> tuple[dict[str, str], list[dict[str, str]]]:
@@ -276,7 +275,7 @@ class PoFormState(AppState):
             self.mode, self.po_ref, self.title = "new", 0, "New PO"
             self.form = {name: "" for name in HEADER_FIELDS}
             self.form["po_date"] = date.today().isoformat()
-            self.form["currency"] = get_settings().base_currency
+            self.form["currency"] = reporting_basis.base_currency()
             self.rows = [_blank_row(self._key())]
             self._edit_version, self._base_form, self._base_rows = 0, {}, []
             self._recount()
@@ -388,4 +387,4 @@ class PoFormState(AppState):
             return None
         self.conflict = ""
         done = "created as a draft" if self.mode == "new" else f"saved (version {version})"
-        return [rx.redirect(f"/pos/{po_id}"), rx.toast.success(f"PO {number} {done}.")]
+        return [rx.redirect(routes.PO.url(po_id=po_id)), rx.toast.success(f"PO {number} {done}.")]

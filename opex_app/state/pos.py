@@ -12,19 +12,19 @@ from urllib.parse import urlencode
 
 import reflex as rx
 
+from opex_app import routes
 from opex_app.auth.permissions import Permission
 from opex_app.db import read_session
-from opex_app.models import PoStatus
-from opex_app.services import masters
+from opex_app.domain.po_workflow import PoStatus
+from opex_app.services import masters, reporting_basis
 from opex_app.services import purchase_orders as pos
 from opex_app.services.errors import ServiceError
 from opex_app.services.fiscal_years import list_fiscal_years
-from opex_app.settings import get_settings
 from opex_app.state.approvals import money
 from opex_app.state.base import AppState
 from opex_app.state.guard import current_principal, guarded
 
-LIST_ROUTE = "/pos"
+LIST_ROUTE = routes.POS.path
 DEFAULT_SORT = "-po_date"
 FILTER_FIELDS = ("status", "vendor", "tower", "fy")
 ANY = "__any__"  # the drop-downs' "All" choice (a select item cannot have an empty value)
@@ -112,7 +112,7 @@ class PoListState(AppState):
         """on_load: read the view from the URL and query that one page."""
         self._read_url()
         self.error = ""
-        self.base_currency = get_settings().base_currency
+        self.base_currency = reporting_basis.base_currency()
         with read_session() as session:
             self.vendor_names = masters.names(session, "vendor")
             self.tower_names = masters.names(session, "tower")

@@ -18,27 +18,28 @@ from urllib.parse import urlencode
 import polars as pl
 import reflex as rx
 
+from opex_app import routes
 from opex_app.auth.permissions import Permission, Principal
 from opex_app.db import read_session, transaction
 from opex_app.domain.analytics import LEVELS, Level, Period
 from opex_app.domain.export.variance_workbook import LEVEL_LABELS
-from opex_app.domain.fiscal import FiscalYear, parse_fiscal_year
+from opex_app.domain.fiscal import FiscalYear
 from opex_app.domain.money import format_amount
-from opex_app.services import analytics, app_settings, dashboard, variance_comments
+from opex_app.services import analytics, app_settings, dashboard, reporting_basis, variance_comments
 from opex_app.services.downloads import Ticket
 from opex_app.services.errors import ServiceError
 from opex_app.services.fiscal_years import current_fiscal_year, list_fiscal_years
-from opex_app.settings import get_settings
 from opex_app.state.base import AppState
 from opex_app.state.downloads import DownloadState
 from opex_app.state.guard import current_principal, guarded
 
-VARIANCE_ROUTE = "/variance"
+VARIANCE_ROUTE = routes.VARIANCE.path
 PAGE_SIZE = 50
 DEFAULT_LEVEL: Level = "tower"  # as the CLI's --level
 AMOUNT_COLUMNS = ("budget", "committed", "actual", "available", "variance", "outturn", "outturn_variance")
 WHEN = "%d-%b-%Y %H:%M UTC"
 CHOICES = ("fy", "level", "period", "as_of")
+LEVEL_CHOICES = list(LEVEL_LABELS.items())  # the level drop-down: (value, text)
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ class VarianceView:
         return f"{VARIANCE_ROUTE}?{urlencode(self.to_params())}"
 
     def fiscal_year(self) -> FiscalYear:
-        return parse_fiscal_year(self.fy, get_settings().fy_start_month) if self.fy else current_fiscal_year()
+        return reporting_basis.fiscal_year_named(self.fy) if self.fy else current_fiscal_year()
 
     def as_of_date(self) -> date:
         return date.fromisoformat(self.as_of) if self.as_of else date.today()
@@ -182,6 +183,11 @@ class VarianceState(AppState):
     fy_names: list[str] = []
     period_options: list[list[str]] = []
 
+    @rx.var
+    def can_set_thresholds(self) -> bool:
+        """The thresholds form is shown to MANAGE_MASTERS holders (save_thresholds checks it again)."""
+        return Permission.MANAGE_MASTERS.value in self.permissions
+
     def _view(self, **changes: Any) -> VarianceView:
         level = self.level if self.level in LEVELS else DEFAULT_LEVEL
         view = VarianceView(self.fy, cast(Level, level), self.period, self.as_of, self.page_number)
@@ -243,7 +249,7 @@ class VarianceState(AppState):
             self.fy_names = [row.name for row in list_fiscal_years(session)]
         if not self.fy and self.fy_names and current_fiscal_year().name not in self.fy_names:
             self.fy = self.fy_names[0]  # no current FY stored: the newest one
-        self.base_currency = get_settings().base_currency
+        self.base_currency = reporting_basis.base_currency()
         self._refresh(current_principal())
 
     @guarded(Permission.VIEW_DASHBOARDS)

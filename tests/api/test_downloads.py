@@ -31,7 +31,7 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture()
-def client() -> TestClient:
+def client(database_url: str) -> TestClient:  # a served download is written to the activity log
     return TestClient(api)
 
 

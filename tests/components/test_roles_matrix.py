@@ -13,7 +13,7 @@ def test_every_permission_is_described() -> None:
 
 
 def test_matrix_cells_are_the_enforced_grants() -> None:
-    from opex_app.pages.admin_roles import matrix
+    from opex_app.components.roles_matrix import matrix
 
     rendered = str(matrix())
     cells = dict(re.findall(r'"data-testid":"grant-([a-z_]+-[a-z_]+)"[^}]*?"data-granted":"(yes|no)"', rendered))

@@ -13,6 +13,6 @@ from opex_app.services import downloads
 def error_report_download(principal: Principal, errors: list[dict[str, Any]], source_name: str) -> downloads.Ticket:
     require(principal, Permission.IMPORT)
     stem = Path(source_name).stem or "import"
-    with downloads.issue(f"{stem}-errors.xlsx", user_id=principal.user_id) as ticket:
+    with downloads.issue(f"{stem}-errors.xlsx", user_id=principal.user_id, activity="download") as ticket:
         write_error_report(ticket.path, errors, title=f"Errors found in {Path(source_name).name}")
     return ticket

@@ -1,8 +1,9 @@
-"""The dashboard's plotly figures, built from the small frames of `domain.analytics.dashboard`.
+"""The dashboard's plotly figures, built from the small frames of `domain.analytics.dashboard`, and
+`figure_data`, the plain dict a state var keeps of one (components.cards.plot draws it).
 
-Plain functions, no Reflex and no settings: the caller passes the base currency (axis titles), the user's
-number format (hover text and amount ticks, which plotly cannot group in lakh/crore itself) and the FY
-(month labels). Amounts are Decimal up to here and become floats only as plot coordinates.
+Plain functions, no Reflex and no settings, beside the states that call them: the caller passes the base
+currency (axis titles), the user's number format (hover text and amount ticks, which plotly cannot group in
+lakh/crore itself) and the FY (month labels). Amounts are Decimal up to here and become floats only as plot coordinates.
 
 Drill-down: every clickable trace carries `customdata` naming what a click should open the budget grid
 filtered to: the tower name on tower bars, the vendor name on vendor bars, [tower, fiscal_month] on heatmap
@@ -11,9 +12,11 @@ cells. Labels of missing dimensions (`(no tower)`, `(no vendor)`) are passed thr
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from typing import Any
 
 import plotly.graph_objects as go
 import polars as pl
@@ -188,3 +191,14 @@ def _cell_texts(
         f"Actual {_amount(actual, currency, number_format)} of budget {_amount(budget, currency, number_format)}"
         for month, budget, actual, pct in rows
     ]
+
+
+def figure_data(figure: go.Figure) -> dict[str, Any]:
+    """A figure as the plain dict a state var keeps: its JSON without the template.
+
+    A go.Figure var costs a template (~7 KB) in every delta, a deep copy at each serialisation and a full
+    re-validation each time the state is read back from Redis; the page adds the template for the colour
+    mode anyway (rx.plotly merges it in the browser)."""
+    data: dict[str, Any] = json.loads(figure.to_json(validate=False))
+    data.get("layout", {}).pop("template", None)
+    return data

@@ -1,4 +1,4 @@
-"""components/charts: the figures' traces, names, axis titles, drill-down customdata and the as-of marker,
+"""state/charts: the figures' traces, names, axis titles, drill-down customdata and the as-of marker,
 built from the dashboard frames of the hand-computed fixture in tests/domain/test_dashboard.py."""
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ import plotly.graph_objects as go
 import polars as pl
 import pytest
 
-from opex_app.components.charts import (
+from opex_app.domain.analytics import MONEY, DashboardFigures, dashboard_figures
+from opex_app.domain.fiscal import FiscalYear
+from opex_app.state.charts import (
     AS_OF_MARKER,
     cumulative_lines,
     line_cumulative,
@@ -18,8 +20,6 @@ from opex_app.components.charts import (
     utilisation_heatmap,
     vendor_bars,
 )
-from opex_app.domain.analytics import MONEY, DashboardFigures, dashboard_figures
-from opex_app.domain.fiscal import FiscalYear
 from tests.domain.test_dashboard import AS_OF, fixture
 
 FY27 = FiscalYear(2027)  # Apr-26 .. Mar-27: fiscal month 4 is Jul-26
