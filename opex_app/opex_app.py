@@ -5,12 +5,11 @@ from __future__ import annotations
 import reflex as rx
 from starlette.types import ASGIApp
 
-from opex_app import observability
+from opex_app.api.http_metrics import HttpMetricsMiddleware
 from opex_app.api.metrics import metrics_api
 from opex_app.api.routes import api
 from opex_app.api.security_headers import SecurityHeadersMiddleware
 from opex_app.api.upload_guard import UploadGuardMiddleware
-from opex_app.observability.http import HttpMetricsMiddleware
 from opex_app.pages import (  # noqa: F401
     actual_detail,
     actuals,
@@ -33,8 +32,11 @@ from opex_app.pages import (  # noqa: F401
     profile,
     variance,
 )
+from opex_app.services.log_lines import configure_logging
+from opex_app.services.metrics import forget_dead_processes
 from opex_app.settings import get_settings
 from opex_app.state.backend_errors import backend_exception_handler
+from opex_app.state.reflex_hook import install as install_event_hook
 from opex_app.state.upload_session import authorise_upload
 
 
@@ -46,13 +48,17 @@ def _http_metrics(inner: ASGIApp) -> ASGIApp:
     return HttpMetricsMiddleware(inner, routes=metrics_api.routes)
 
 
+# Once per worker process: the log format, the dead workers' live gauges dropped, every Reflex event timed.
+configure_logging()
+forget_dead_processes()
+install_event_hook()
+
 # Applied in order around Reflex's own app (its pages, static frontend, /_upload and event socket): the REST
 # routes, /metrics, then the upload gate, then the headers so that the gate's refusals carry them too, then the
 # HTTP metrics and access log outermost, timing all of it (route templates read from metrics_api, which holds
 # every route once Reflex has mounted the rest under it).
 # The theme is configured in rxconfig.py (RadixThemesPlugin).
 # A Redis outage fails every event: backend_exception_handler says so instead of Reflex's generic error toast.
-observability.start()
 app = rx.App(
     api_transformer=[api, metrics_api, _upload_guard, SecurityHeadersMiddleware, _http_metrics],
     backend_exception_handler=backend_exception_handler,

@@ -20,8 +20,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from opex_app.observability.metrics import CONTENT_TYPE_LATEST, render
-from opex_app.observability.scrape import live_sessions, sample_pool
+from opex_app.services.metrics import CONTENT_TYPE_LATEST, render
+from opex_app.services.scrape_figures import live_sessions, sample_pool
 from opex_app.settings import get_settings
 
 PATH = "/metrics"

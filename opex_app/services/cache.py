@@ -29,8 +29,8 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from opex_app.db import replica_unreachable, written_version
-from opex_app.observability.metrics import record_cache
 from opex_app.services.data_version import database_identity, versioned_session, watcher
+from opex_app.services.metrics import record_cache
 from opex_app.settings import get_settings
 
 T = TypeVar("T")

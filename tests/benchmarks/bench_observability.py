@@ -47,7 +47,7 @@ async def _requests(app: Any, calls: int) -> float:
 
 
 async def _events(calls: int, observed: bool) -> float:
-    from opex_app.observability.events import observed_event
+    from opex_app.state.event_metrics import observed_event
 
     started = time.perf_counter()
     for _ in range(calls):
@@ -60,17 +60,17 @@ async def _events(calls: int, observed: bool) -> float:
 
 
 def measure(calls: int, workers: int) -> None:
+    from opex_app.api.http_metrics import HttpMetricsMiddleware
     from opex_app.api.routes import api
-    from opex_app.observability import logs, metrics
-    from opex_app.observability.http import HttpMetricsMiddleware
+    from opex_app.services import log_lines, metrics
 
-    logs.configure_logging(stream=io.StringIO(), structured=True)  # formatting counted, no terminal in the way
+    log_lines.configure_logging(stream=io.StringIO(), structured=True)  # formatting counted, no terminal in the way
     mode = "multiprocess" if metrics.multiprocess_dir() else "one process"
     bare = asyncio.run(_requests(_bare, calls))
     wrapped = asyncio.run(_requests(HttpMetricsMiddleware(_bare, routes=api.routes), calls))
     plain = asyncio.run(_events(calls, observed=False))
     observed = asyncio.run(_events(calls, observed=True))
-    logging.getLogger(logs.APP_LOGGER).setLevel(logging.WARNING)  # the same without the log lines
+    logging.getLogger(log_lines.APP_LOGGER).setLevel(logging.WARNING)  # the same without the log lines
     wrapped_quiet = asyncio.run(_requests(HttpMetricsMiddleware(_bare, routes=api.routes), calls))
     observed_quiet = asyncio.run(_events(calls, observed=True))
     print(

@@ -89,7 +89,7 @@ def test_events_and_requests_are_counted(page, login, running_app: RunningApp, f
     assert 'opex_http_request_duration_seconds_count{method="GET",route="/api/health",status="200"}' in text
     text = _until(running_app, lambda t: _dashboard_lookups(t) >= 1, "the viewer's dashboard figures through the cache")
     assert (sample(text, "opex_active_sessions") or 0) >= 1, "the viewer's session at least"
-    assert (sample(text, "opex_db_pool_connections", state="capacity") or 0) > 0
+    assert (sample(text, "opex_db_pool_connections", engine="primary", state="capacity") or 0) > 0
 
 
 def test_a_proxied_request_is_refused(running_app: RunningApp) -> None:

@@ -19,14 +19,13 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from opex_app.api.http_metrics import HttpMetricsMiddleware
 from opex_app.auth.permissions import cli_principal
 from opex_app.db import get_engine
 from opex_app.domain.fiscal import FiscalYear
-from opex_app.observability import metrics
-from opex_app.observability.events import observed_event
-from opex_app.observability.http import HttpMetricsMiddleware
-from opex_app.services import cache
+from opex_app.services import cache, metrics
 from opex_app.services.imports import ImportOptions, run_import
+from opex_app.state.event_metrics import observed_event
 
 FY = FiscalYear(2039)
 
@@ -60,7 +59,7 @@ def main() -> None:
     asyncio.run(_event())
     _import(Path(sys.argv[1]))
     _cache()
-    metrics.record_pool({"checked_out": 1, "size": 5, "overflow": 0, "capacity": 15})
+    metrics.record_pool({"primary": {"checked_out": 1, "size": 5, "overflow": 0, "capacity": 15}})
     if "--scrape" in sys.argv:
         dead = metrics.forget_dead_processes()
         print(json.dumps({"dead": dead}))

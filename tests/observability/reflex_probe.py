@@ -17,7 +17,8 @@ from reflex_base.event import Event
 from reflex_base.event.processor import BaseStateEventProcessor
 
 from opex_app.auth.permissions import Permission, PermissionDenied, Principal, RoleName
-from opex_app.observability import logs, metrics, reflex_hook
+from opex_app.services import log_lines, metrics
+from opex_app.state import reflex_hook
 from opex_app.state.guard import guarded, public_handler
 
 WAITING = asyncio.Event()  # set once the `wait` handler runs (Python 3.10+: bound to the loop on first use)
@@ -57,7 +58,7 @@ async def _send(processor: BaseStateEventProcessor, token: str, handler: str) ->
 
 
 async def main() -> None:
-    logs.configure_logging(structured=True)  # one JSON line per event on stderr
+    log_lines.configure_logging(structured=True)  # one JSON line per event on stderr
     reflex_hook.install()
     processor = BaseStateEventProcessor()
     async with processor.configure(state_manager=StateManagerMemory()):

@@ -15,10 +15,10 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
 
+from opex_app.api.http_metrics import UNMATCHED, HttpMetricsMiddleware, route_template
 from opex_app.api.metrics import metrics_api
 from opex_app.api.routes import api
-from opex_app.observability import logs
-from opex_app.observability.http import UNMATCHED, HttpMetricsMiddleware, route_template
+from opex_app.services import log_lines
 from opex_app.settings import Settings, get_settings
 
 LOOPBACK = ("127.0.0.1", 40000)
@@ -48,9 +48,9 @@ def _client(address: tuple[str, int] = LOOPBACK) -> TestClient:
 @pytest.fixture()
 def captured() -> Iterator[io.StringIO]:
     stream = io.StringIO()
-    handler = logs.configure_logging(stream=stream, structured=True)
+    handler = log_lines.configure_logging(stream=stream, structured=True)
     yield stream
-    logging.getLogger(logs.APP_LOGGER).removeHandler(handler)
+    logging.getLogger(log_lines.APP_LOGGER).removeHandler(handler)
 
 
 @pytest.fixture()

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from sqlmodel import Session
 
-from opex_app.observability import logs
+from opex_app.services import log_lines
 from opex_app.services.imports import ImportOptions, WorkbookRefused, run_import
 from opex_app.services.request_ids import new_request_id
 from opex_app.settings import Settings, get_settings
@@ -34,7 +34,7 @@ def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
 def captured() -> Iterator[io.StringIO]:
     stream = io.StringIO()
     yield stream
-    logs.configure_logging()  # back to stderr for the rest of the session
+    log_lines.configure_logging()  # back to stderr for the rest of the session
 
 
 @pytest.mark.parametrize(
@@ -58,9 +58,9 @@ def test_an_unknown_log_format_is_refused(env: pytest.MonkeyPatch) -> None:
 
 def test_development_logs_are_text(env: pytest.MonkeyPatch, captured: io.StringIO) -> None:
     env.setenv("OPEX_ENV", "dev")
-    logs.configure_logging(stream=captured)
+    log_lines.configure_logging(stream=captured)
     request_id = new_request_id()
-    logging.getLogger("opex_app.http").info("GET /x 200", extra=logs.log_fields(route="/x", duration_ms=1.5))
+    logging.getLogger("opex_app.http").info("GET /x 200", extra=log_lines.log_fields(route="/x", duration_ms=1.5))
     line = captured.getvalue().strip()
     with pytest.raises(json.JSONDecodeError):
         json.loads(line)
@@ -71,8 +71,8 @@ def test_production_logs_are_json_and_configuring_twice_adds_no_handler(
     env: pytest.MonkeyPatch, captured: io.StringIO
 ) -> None:
     env.setenv("OPEX_ENV", "prod")
-    logs.configure_logging(stream=io.StringIO())
-    logs.configure_logging(stream=captured)
+    log_lines.configure_logging(stream=io.StringIO())
+    log_lines.configure_logging(stream=captured)
     try:
         raise ValueError("boom")
     except ValueError:
@@ -86,7 +86,7 @@ def test_production_logs_are_json_and_configuring_twice_adds_no_handler(
 
 
 def test_an_import_logs_one_line_with_its_user_and_outcome(session: Session, analyst, captured: io.StringIO) -> None:
-    logs.configure_logging(stream=captured, structured=True)
+    log_lines.configure_logging(stream=captured, structured=True)
     with pytest.raises(WorkbookRefused):  # read as CSV: no budget table in it
         run_import(session, analyst, "budget", b"not a workbook", file_name="junk.xlsx",
                    options=ImportOptions(fiscal_year=FY, dry_run=True))  # fmt: skip

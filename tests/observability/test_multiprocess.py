@@ -49,5 +49,5 @@ def test_two_processes_are_summed_in_one_scrape(database_url: str, tmp_path: Pat
     assert sample(text, "opex_cache_lookups_total", namespace="metrics-test", result="hit") == 2
     assert sample(text, "opex_cache_compute_seconds_total", namespace="metrics-test") is not None
     # a live gauge: the dead worker's figure was dropped, only the live one's remains
-    assert sample(text, "opex_db_pool_connections", state="checked_out") == 1
-    assert sample(text, "opex_db_pool_connections", state="capacity") == 15
+    assert sample(text, "opex_db_pool_connections", engine="primary", state="checked_out") == 1
+    assert sample(text, "opex_db_pool_connections", engine="primary", state="capacity") == 15

@@ -1,4 +1,4 @@
-"""The hook into Reflex's event processor (observability/reflex_hook.py) against the installed Reflex: real events
+"""The hook into Reflex's event processor (state/reflex_hook.py) against the installed Reflex: real events
 through `BaseStateEventProcessor`, so a Reflex upgrade that renames or reshapes `_execute_event` fails here."""
 
 from __future__ import annotations

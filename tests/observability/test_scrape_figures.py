@@ -10,10 +10,10 @@ from sqlmodel import Session
 from opex_app import db
 from opex_app.models import UserSession
 from opex_app.models._types import utcnow
-from opex_app.observability.metrics import render
-from opex_app.observability.scrape import LiveSessions, sample_pool
 from opex_app.services import sessions
 from opex_app.services.live_sessions import count_live
+from opex_app.services.metrics import render
+from opex_app.services.scrape_figures import LiveSessions, sample_pool
 from tests.observability.scraped import sample
 
 
@@ -47,8 +47,8 @@ def test_a_scrape_counts_sessions_in_the_database_and_reports_the_pool(database_
         sample_pool()  # what the endpoint does before rendering
         text = render(LiveSessions()).decode()
     assert sample(text, "opex_active_sessions") is not None
-    checked_out = sample(text, "opex_db_pool_connections", state="checked_out")
-    size, capacity = (sample(text, "opex_db_pool_connections", state=s) for s in ("size", "capacity"))
+    checked_out = sample(text, "opex_db_pool_connections", engine="primary", state="checked_out")
+    size, capacity = (sample(text, "opex_db_pool_connections", engine="primary", state=s) for s in ("size", "capacity"))
     assert checked_out is not None and checked_out >= 1
     assert size is not None and capacity is not None and capacity >= size > 0
 

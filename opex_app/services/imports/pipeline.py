@@ -19,11 +19,11 @@ from opex_app.domain.budget_fields import MASTER_FIELDS
 from opex_app.domain.fiscal import FiscalYear
 from opex_app.domain.ingest import CellError, ParsedImport
 from opex_app.models import Currency
-from opex_app.observability.imports import observed_import
 from opex_app.services import masters
 from opex_app.services.imports.batch import finish_batch, record_batch
 from opex_app.services.imports.bounded import read_file_bounded
 from opex_app.services.imports.checks import currency_errors, master_errors
+from opex_app.services.imports.observed import observed_import
 from opex_app.services.imports.reading import read_file
 from opex_app.services.imports.result import ImportResult
 from opex_app.services.imports.strategy import PREVIEW_LIMIT, Plan, WriteStrategy

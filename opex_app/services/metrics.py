@@ -84,8 +84,9 @@ CACHE_COMPUTE_SECONDS = Counter(
 # Pool figures of every live worker, summed (livesum: a dead worker's files are dropped by forget_dead_processes).
 DB_POOL = Gauge(
     "opex_db_pool_connections",
-    "Database pool connections of the live workers, summed: checked_out, size, overflow, capacity",
-    ["state"],
+    "Database pool connections of the live workers, summed, by engine (primary, replica) and state: checked_out, "
+    "size, overflow, capacity",
+    ["engine", "state"],
     multiprocess_mode="livesum",
 )
 
@@ -121,9 +122,11 @@ def record_cache(namespace: str, deltas: dict[str, float]) -> None:
             CACHE_COMPUTE_SECONDS.labels(namespace).inc(delta)
 
 
-def record_pool(status: dict[str, int]) -> None:
-    for state, value in status.items():
-        DB_POOL.labels(state).set(value)
+def record_pool(status: dict[str, dict[str, int]]) -> None:
+    """`db.pool_status()`: {engine: {state: connections}}."""
+    for engine, states in status.items():
+        for state, value in states.items():
+            DB_POOL.labels(engine, state).set(value)
 
 
 def forget_dead_processes(directory: Path | None = None) -> list[int]:

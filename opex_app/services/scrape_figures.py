@@ -18,7 +18,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from opex_app import db
-from opex_app.observability.metrics import record_pool
+from opex_app.services.metrics import record_pool
 
 SESSIONS_TTL_SECONDS = 10.0
 log = logging.getLogger(__name__)
@@ -26,9 +26,7 @@ log = logging.getLogger(__name__)
 
 def sample_pool() -> None:
     """Publish this worker's pool figures (cheap: a few attribute reads and memory-mapped writes)."""
-    status = db.pool_status()
-    if status is not None:
-        record_pool(status)
+    record_pool(db.pool_status())
 
 
 class LiveSessions(Collector):

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from typing import ParamSpec, Protocol, TypeVar
 
 from opex_app.domain.ingest import WorkbookRefused, WorkbookUnreadable
-from opex_app.observability.logs import log_fields
-from opex_app.observability.metrics import record_import
+from opex_app.services.log_lines import log_fields
+from opex_app.services.metrics import record_import
 
 log = logging.getLogger("opex_app.imports")
 

@@ -3,7 +3,7 @@ path: raw paths (ids, tickets, the frontend's pages) would make a metric series 
 
 Pure ASGI, outermost in the app's stack, so it times everything the app answers (security headers and upload
 gate included). Websockets (Reflex's event channel) pass untouched: their events are timed one by one by
-`observability.events`.
+`state/event_metrics.py`.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from collections.abc import Sequence
 from starlette.routing import BaseRoute, Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from opex_app.observability.logs import log_fields
-from opex_app.observability.metrics import record_http
-from opex_app.observability.scrape import sample_pool
+from opex_app.services.log_lines import log_fields
+from opex_app.services.metrics import record_http
 from opex_app.services.request_ids import new_request_id
+from opex_app.services.scrape_figures import sample_pool
 
 log = logging.getLogger("opex_app.http")
 UNMATCHED = "unmatched"  # a 404 of no route: one label for every such path

@@ -16,10 +16,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from opex_app.auth.permissions import PermissionDenied, Principal
-from opex_app.observability.logs import log_fields
-from opex_app.observability.metrics import record_event
-from opex_app.observability.scrape import sample_pool
+from opex_app.services.log_lines import log_fields
+from opex_app.services.metrics import record_event
 from opex_app.services.request_ids import new_request_id
+from opex_app.services.scrape_figures import sample_pool
 from opex_app.state.guard import current_principal
 
 log = logging.getLogger("opex_app.events")

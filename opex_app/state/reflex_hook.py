@@ -15,7 +15,7 @@ from typing import Any
 
 from reflex_base.event.processor import BaseStateEventProcessor
 
-from opex_app.observability.events import observed_event
+from opex_app.state.event_metrics import observed_event
 from opex_app.state.guard import GUARD_ATTR
 
 _ORIGINAL = "_opex_unobserved_execute_event"
