@@ -44,8 +44,8 @@ def route_template(routes: Sequence[BaseRoute], scope: Scope) -> str:
 class HttpMetricsMiddleware:
     """Starts a request id, then records `opex_http_request_duration_seconds` and logs one line per request.
 
-    `routes` is the routing table of the app stack (read at request time: Reflex mounts its own app into it
-    after this middleware is built)."""
+    `routes` is the live routing table of the whole stack (`metrics_api.routes`, into which Reflex mounts the rest
+    of the app, its own routes and the frontend included); it is matched again after each response."""
 
     def __init__(self, app: ASGIApp, routes: Sequence[BaseRoute]) -> None:
         self.app = app
