@@ -136,6 +136,31 @@ def engine_for(url: str) -> Engine:
         return _other_engines[url]
 
 
+def pool_status() -> dict[str, dict[str, int]]:
+    """The pools of the engines made so far, for /metrics: {"primary" | "replica": {checked_out, size, overflow
+    (connections open beyond the size), capacity (size + max overflow)}}. Reads only: never creates an engine."""
+    engines: dict[str, Engine] = {}
+    if get_engine.cache_info().currsize:
+        engines["primary"] = get_engine()
+    replica = _configured_replica_url() if _configured_replica_url.cache_info().currsize else None
+    with _other_engines_lock:
+        if replica is not None and replica in _other_engines:
+            engines["replica"] = _other_engines[replica]
+    capacity = get_settings().db_pool_size + get_settings().db_max_overflow
+    status = {}
+    for name, engine in engines.items():
+        pool: Any = engine.pool  # a QueuePool: size(), checkedout(), overflow()
+        if not hasattr(pool, "checkedout"):
+            continue
+        status[name] = {
+            "checked_out": int(pool.checkedout()),
+            "size": int(pool.size()),
+            "overflow": max(int(pool.overflow()), 0),
+            "capacity": capacity,
+        }
+    return status
+
+
 def reset_engine() -> None:
     """Forget the cached engines, URLs and replica state (tests switch databases and settings)."""
     if get_engine.cache_info().currsize:

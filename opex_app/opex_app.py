@@ -5,6 +5,8 @@ from __future__ import annotations
 import reflex as rx
 from starlette.types import ASGIApp
 
+from opex_app.api.http_metrics import HttpMetricsMiddleware
+from opex_app.api.metrics import metrics_api
 from opex_app.api.routes import api
 from opex_app.api.security_headers import SecurityHeadersMiddleware
 from opex_app.api.upload_guard import UploadGuardMiddleware
@@ -30,8 +32,11 @@ from opex_app.pages import (  # noqa: F401
     profile,
     variance,
 )
+from opex_app.services.log_lines import configure_logging
+from opex_app.services.metrics import forget_dead_processes
 from opex_app.settings import get_settings
 from opex_app.state.backend_errors import backend_exception_handler
+from opex_app.state.reflex_hook import install as install_event_hook
 from opex_app.state.upload_session import authorise_upload
 
 
@@ -39,11 +44,22 @@ def _upload_guard(inner: ASGIApp) -> ASGIApp:
     return UploadGuardMiddleware(inner, max_bytes=get_settings().upload_max_bytes, authorise=authorise_upload)
 
 
+def _http_metrics(inner: ASGIApp) -> ASGIApp:
+    return HttpMetricsMiddleware(inner, routes=metrics_api.routes)
+
+
+# Once per worker process: the log format, the dead workers' live gauges dropped, every Reflex event timed.
+configure_logging()
+forget_dead_processes()
+install_event_hook()
+
 # Applied in order around Reflex's own app (its pages, static frontend, /_upload and event socket): the REST
-# routes, then the upload gate, then the headers outermost so that the gate's refusals carry them too.
+# routes, /metrics, then the upload gate, then the headers so that the gate's refusals carry them too, then the
+# HTTP metrics and access log outermost, timing all of it (route templates read from metrics_api, which holds
+# every route once Reflex has mounted the rest under it).
 # The theme is configured in rxconfig.py (RadixThemesPlugin).
 # A Redis outage fails every event: backend_exception_handler says so instead of Reflex's generic error toast.
 app = rx.App(
-    api_transformer=[api, _upload_guard, SecurityHeadersMiddleware],
+    api_transformer=[api, metrics_api, _upload_guard, SecurityHeadersMiddleware, _http_metrics],
     backend_exception_handler=backend_exception_handler,
 )

@@ -15,6 +15,7 @@ DEFAULT_SECRET_KEY = "dev-only-insecure-secret-change-me"
 PUBLISHED_SECRET_KEYS = frozenset({DEFAULT_SECRET_KEY, "change-me-to-a-long-random-string"})
 MIN_SECRET_KEY_LENGTH = 32
 Env = Literal["dev", "test", "prod"]
+LogFormat = Literal["json", "text"]
 
 
 class Settings(BaseSettings):
@@ -120,6 +121,31 @@ class Settings(BaseSettings):
         default=None, alias="OPEX_API_URL", description="public URL of the backend; default http://localhost:PORT"
     )
 
+    log_format: LogFormat | None = Field(
+        default=None,
+        alias="OPEX_LOG_FORMAT",
+        description="json (one object per line) or text; unset: json when OPEX_ENV=prod, else text",
+    )
+    metrics_token: str | None = Field(
+        default=None,
+        alias="OPEX_METRICS_TOKEN",
+        min_length=16,
+        description="when set, GET /metrics needs 'Authorization: Bearer <token>' from any address; unset: only "
+        "loopback and private-network peers that did not come through a proxy may scrape",
+    )
+    metrics_dir: Path | None = Field(
+        default=None,
+        alias="PROMETHEUS_MULTIPROC_DIR",
+        description="directory where every worker process writes its metrics, so that one scrape covers them "
+        "all (prometheus-client's own variable); unset: each process counts on its own",
+    )
+
+    @field_validator("log_format", "metrics_token", "metrics_dir", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """`OPEX_METRICS_TOKEN=` (as compose passes an optional variable left out of .env) means not set."""
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("base_currency")
     @classmethod
     def _upper(cls, value: str) -> str:
@@ -142,6 +168,11 @@ class Settings(BaseSettings):
                 "print(secrets.token_urlsafe(48))'"
             )
         return self
+
+    @property
+    def structured_logs(self) -> bool:
+        """JSON log lines: asked for, or production by default (people read text in development)."""
+        return self.log_format == "json" if self.log_format else self.is_production
 
     @property
     def is_production(self) -> bool:

@@ -30,6 +30,7 @@ from sqlmodel import Session
 
 from opex_app.db import replica_unreachable, written_version
 from opex_app.services.data_version import database_identity, versioned_session, watcher
+from opex_app.services.metrics import record_cache
 from opex_app.settings import get_settings
 
 T = TypeVar("T")
@@ -134,10 +135,12 @@ def _count(namespace: str, **deltas: float) -> None:
         entry = _stats.setdefault(namespace, NamespaceStats())
         for name, delta in deltas.items():
             setattr(entry, name, getattr(entry, name) + delta)
+    record_cache(namespace, deltas)  # the same counts for /metrics, summed over every worker
 
 
 def stats() -> dict[str, dict[str, float]]:
-    """Counters of this process per namespace: hits, misses, errors, compute_seconds (for /metrics)."""
+    """Counters of this process per namespace: hits, misses, errors, compute_seconds (/metrics reads the
+    Prometheus counters `record_cache` keeps alongside, summed over every worker)."""
     with _stats_lock:
         return {namespace: asdict(entry) for namespace, entry in sorted(_stats.items())}
 

@@ -20,3 +20,8 @@ def new_request_id() -> str:
 
 def current_request_id() -> str:
     return _request_id.get() or new_request_id()
+
+
+def peek_request_id() -> str | None:
+    """The current request id, without starting one (log lines outside any request carry none)."""
+    return _request_id.get()

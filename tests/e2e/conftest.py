@@ -59,7 +59,7 @@ class RunningApp:
 
 
 @pytest.fixture(scope="session")
-def running_app(database_url: str) -> Iterator[RunningApp]:
+def running_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
     _need(Path(CHROMIUM).exists(), f"Chromium at {CHROMIUM}")
     redis_url = _redis_url()
     from opex_app.auth.permissions import RoleName, cli_principal
@@ -82,6 +82,8 @@ def running_app(database_url: str) -> Iterator[RunningApp]:
     ARTIFACTS.mkdir(exist_ok=True)
     # a state that grows too large fails the test, not production
     limits = {"REFLEX_PERF_MODE": "raise", "REFLEX_STATE_SIZE_LIMIT": "1000", "GRANIAN_WORKERS": "2"}
+    # as deployed: the two workers write their metrics into one directory (tests/e2e/test_metrics.py reads it)
+    limits["PROMETHEUS_MULTIPROC_DIR"] = str(tmp_path_factory.mktemp("metrics"))
     with serve_app(database_url, redis_url, ARTIFACTS / "app.log", limits) as (base, _pid):
         yield RunningApp(base, emails[RoleName.ADMIN], emails[RoleName.VIEWER], emails[RoleName.ANALYST])
 

@@ -23,6 +23,7 @@ from opex_app.services import masters
 from opex_app.services.imports.batch import finish_batch, record_batch
 from opex_app.services.imports.bounded import read_file_bounded
 from opex_app.services.imports.checks import currency_errors, master_errors
+from opex_app.services.imports.observed import observed_import
 from opex_app.services.imports.reading import read_file
 from opex_app.services.imports.result import ImportResult
 from opex_app.services.imports.strategy import PREVIEW_LIMIT, Plan, WriteStrategy
@@ -58,6 +59,7 @@ class ImportOptions:
     sheet: str | None = None
 
 
+@observed_import
 def run_import(
     session: Session,
     principal: Principal,
