@@ -1,5 +1,5 @@
 """HTTP routes mounted beside Reflex: health for load balancers and orchestrators, one-time downloads (each one
-served is written to the activity log, with the client's address)."""
+served is written to the activity log, with the client's address), log-in and log-out (api/session.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 
-from opex_app.api import v1
+from opex_app.api import session, v1
 from opex_app.services import activity, downloads
 
 GONE = "This download link is unknown, expired or already used. Export again."
@@ -126,6 +126,7 @@ api = Starlette(
     routes=[
         Route("/api/health", health),
         Route(downloads.URL_PREFIX + "{token}", download, methods=["GET", "HEAD"]),
+        *session.ROUTES,
         Mount(v1.PREFIX, routes=v1.ROUTES),
     ]
 )

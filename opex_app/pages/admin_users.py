@@ -10,7 +10,7 @@ import reflex as rx
 from opex_app.auth.permissions import Permission, RoleName
 from opex_app.components.layout import app_page
 from opex_app.components.pager import pager
-from opex_app.state.admin import UsersState
+from opex_app.state.admin import NO_SECRET, REVEALED_SECRET, UsersState
 
 # Reflex turns state attributes into Vars and handlers into event specs, which mypy cannot see.
 S: Any = UsersState
@@ -203,19 +203,22 @@ def _confirm_dialog() -> rx.Component:
 
 
 def _secret_dialog() -> rx.Component:
-    """The generated password, shown once: closing the dialog removes it from the page's state."""
+    """The generated password, shown once. It is held only in this page's memory (state/admin.py
+    REVEALED_SECRET, pushed by the handler that made it): closing the dialog forgets it."""
+    secret: Any = REVEALED_SECRET.value
+    forget = REVEALED_SECRET.set_value(NO_SECRET)
     return rx.dialog.root(
         rx.dialog.content(
-            rx.dialog.title("Password for ", S.secret_email),
+            rx.dialog.title("Password for ", secret["email"]),
             rx.dialog.description(
                 "Copy it now and give it to them over a safe channel: it is shown only this once.", size="2"
             ),
             rx.hstack(
-                rx.code(S.one_time_password, size="5", data_testid="one-time-password"),
+                rx.code(secret["password"], size="5", data_testid="one-time-password"),
                 rx.icon_button(
                     rx.icon("copy", size=14),
                     variant="soft",
-                    on_click=rx.set_clipboard(S.one_time_password),
+                    on_click=rx.set_clipboard(secret["password"]),
                     aria_label="Copy",
                 ),
                 align="center",
@@ -223,13 +226,13 @@ def _secret_dialog() -> rx.Component:
                 margin_y="1rem",
             ),
             rx.hstack(
-                rx.button("Done", on_click=S.dismiss_secret, data_testid="one-time-password-done"),
+                rx.button("Done", on_click=forget, data_testid="one-time-password-done"),
                 justify="end",
             ),
             max_width="30rem",
         ),
-        open=S.one_time_password != "",
-        on_open_change=lambda _: S.dismiss_secret(),
+        open=secret["password"] != "",
+        on_open_change=forget,
     )
 
 

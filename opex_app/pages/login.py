@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from opex_app.components.layout import ACCENT
-from opex_app.state.login import LoginState
+from opex_app.state.login import FORM_ID, LoginState
 
 
 @rx.page(route="/login", title="Log in · OPEX Manager", on_load=LoginState.redirect_if_logged_in)
@@ -42,12 +42,22 @@ def login_page() -> rx.Component:
                             data_testid="login-error",
                         ),
                     ),
-                    rx.button("Log in", type="submit", width="100%", size="3", data_testid="login-submit"),
+                    rx.button(
+                        "Log in",
+                        type="submit",
+                        width="100%",
+                        size="3",
+                        loading=LoginState.busy,
+                        data_testid="login-submit",
+                    ),
                     spacing="2",
                     width="100%",
                 ),
+                # the browser posts the credentials to /api/session itself (state/login.py): they never
+                # travel through the event socket
                 on_submit=LoginState.submit,
                 reset_on_submit=False,
+                id=FORM_ID,
             ),
             size="4",
             width="min(24rem, 92vw)",

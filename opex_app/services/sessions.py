@@ -1,4 +1,8 @@
-"""Login, server-side sessions (kept in PostgreSQL, so they survive restarts and span workers), logout."""
+"""Login, server-side sessions (kept in PostgreSQL, so they survive restarts and span workers), logout.
+
+The browser holds the token only in the `opex_session` cookie (HttpOnly, set by opex_app/api/session.py);
+`token_from_cookie` is the one reader of it, for the event socket's handshake and for uploads alike.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from opex_app.services.users import roles_of
 from opex_app.settings import get_settings
 
 WRONG_CREDENTIALS = "Wrong e-mail or password."
+COOKIE_NAME = "opex_session"
 LAST_SEEN_RESOLUTION = timedelta(seconds=60)
 
 
@@ -28,8 +33,23 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def login(session: Session, *, email: str, password: str, ip: str | None = None) -> tuple[str, Principal]:
+def token_from_cookie(cookie_header: str | None) -> str | None:
+    """The session token in a request's `Cookie` header, or None. Lenient: a malformed other cookie is
+    skipped (http.cookies gives up on the whole header at the first one)."""
+    for part in (cookie_header or "").split(";"):
+        name, sep, value = part.strip().partition("=")
+        if sep and name == COOKIE_NAME and value.strip().strip('"'):
+            return value.strip().strip('"')
+    return None
+
+
+def login(
+    session: Session, *, email: str, password: str, ip: str | None = None, replaces: str | None = None
+) -> tuple[str, Principal]:
     """Check the credentials; on success return a new session token (for the browser) and the principal.
+
+    The token is new at every login; `replaces` (the token the browser still held, if any) is revoked with it,
+    so a token fixed in a browser beforehand never becomes a logged-in session.
 
     `ip` is the client's address. Failures slow further attempts with growing delays per account and
     address, per address and per account (`login_throttle`), never a lockout: the owner at another
@@ -51,6 +71,7 @@ def login(session: Session, *, email: str, password: str, ip: str | None = None)
         activity.record(session, kind=activity.Kind.LOGIN_FAILED, actor=email_key, ip=address, at=now)
         session.commit()  # the failed attempt must count even though the caller's work is refused
         raise LoginRefused(WRONG_CREDENTIALS)
+    _revoke(session, replaces)
     token = secrets.token_urlsafe(32)
     session.add(UserSession(token_hash=_token_hash(token), user_id=user.id, last_seen_at=now))
     user.last_login_at = now
@@ -91,15 +112,22 @@ def resolve(session: Session, token: str | None) -> Principal | None:
     return principal_of(session, user)
 
 
-def logout(session: Session, token: str | None, *, ip: str | None = None) -> None:
-    """End the session of `token` (`ip`: the client's address, for the activity log)."""
-    if not token:
-        return
-    row = session.get(UserSession, _token_hash(token))
+def _revoke(session: Session, token: str | None) -> UserSession | None:
+    """Revoke a live session; the row, or None when there was none to revoke."""
+    row = session.get(UserSession, _token_hash(token)) if token else None
     if row is None or row.revoked_at is not None:
-        return
+        return None
     row.revoked_at = utcnow()
     session.add(row)
+    return row
+
+
+def logout(session: Session, token: str | None, *, ip: str | None = None) -> None:
+    """End the session of `token` (nothing when it is unknown or already ended). `ip` is the client's address,
+    for the activity record."""
+    row = _revoke(session, token)
+    if row is None:
+        return
     user = session.get(AppUser, row.user_id)
     if user is not None:
         audit.record(session, principal_of(session, user), action="logout", entity="app_user", entity_id=user.id)

@@ -4,17 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
+from reflex.experimental.client_state import ClientStateVar
+
 from opex_app.auth.permissions import Permission, RoleName
 from opex_app.db import read_session, transaction
 from opex_app.services import user_admin
 from opex_app.services.errors import ServiceError
 from opex_app.state.base import AppState
-from opex_app.state.guard import current_principal, guarded, public_handler
+from opex_app.state.guard import current_principal, guarded
+
+# A generated password is never a state var (nor pickled into the state store): the handler that made it sends
+# it once, inside the client-side script that opens the dialog; it lives in the page's memory until the dialog
+# closes. {"email": ..., "password": ...}; an empty password means no dialog.
+NO_SECRET = {"email": "", "password": ""}
+REVEALED_SECRET = ClientStateVar.create("opex_revealed_secret", default=NO_SECRET)
+
+
+def reveal_secret(email: str, password: str) -> Any:
+    """The client-side event that shows `password` for `email` in the one-time dialog."""
+    return REVEALED_SECRET.push({"email": email, "password": password})
 
 
 class UsersState(AppState):
-    """One page of users, and the dialogs that change one. A generated password is held only until the
-    dialog that shows it closes, or until the next event of this page, whichever comes first."""
+    """One page of users, and the dialogs that change one. A generated password reaches the browser only in
+    the event that shows it (`reveal_secret`), never through a state var."""
 
     rows: list[dict[str, str]] = []
     query: str = ""
@@ -31,22 +44,9 @@ class UsersState(AppState):
     confirm_action: str = ""  # "deactivate" | "reset"
     confirm_user_id: int = 0
     confirm_email: str = ""
-    # the one-time password dialog
-    secret_email: str = ""
-    one_time_password: str = ""
-
-    def _forget_secret(self) -> None:
-        self.secret_email = self.one_time_password = ""
 
     def _reset_messages(self) -> None:
-        self._forget_secret()
         self.message = self.error = ""
-
-    @public_handler
-    def dismiss_secret(self) -> None:
-        """Closing the one-time password dialog drops the password from state. Public: it only forgets,
-        and it must work even when the session has just ended."""
-        self._forget_secret()
 
     @guarded(Permission.MANAGE_USERS)
     def load(self) -> None:
@@ -63,7 +63,6 @@ class UsersState(AppState):
 
     @guarded(Permission.MANAGE_USERS)
     def go_to_page(self, number: int) -> None:
-        self._forget_secret()
         self.page_number = int(number)
         self._load()
 
@@ -77,7 +76,7 @@ class UsersState(AppState):
 
     @guarded(Permission.MANAGE_USERS)
     def add_user(self, form: dict[str, Any]) -> Any:
-        self.message = self.error = self.secret_email = self.one_time_password = ""
+        self.message = self.error = ""
         try:
             with transaction() as session:
                 created = user_admin.create_account(
@@ -91,8 +90,7 @@ class UsersState(AppState):
             self.error = str(exc)
             return None
         self.message = f"Created {created.email}. Give them the password shown once; they can change it later."
-        self.secret_email, self.one_time_password = created.email, created.password or ""
-        return UsersState.load_page
+        return [reveal_secret(created.email, created.password or ""), UsersState.load_page]
 
     @guarded(Permission.MANAGE_USERS)
     def load_page(self) -> None:
@@ -123,7 +121,7 @@ class UsersState(AppState):
                     principal=current_principal(),
                     user_id=self.edit_user_id,
                     roles=_form_roles(form),
-                    keep_token=self.session_token,
+                    keep_token=self._session_token(),
                 )
         except ServiceError as exc:
             self.error = str(exc)
@@ -143,16 +141,16 @@ class UsersState(AppState):
         self.confirm_action, self.confirm_user_id, self.confirm_email = action, int(user_id), row["email"]
 
     @guarded(Permission.MANAGE_USERS)
-    def confirm(self) -> None:
+    def confirm(self) -> Any:
         self._reset_messages()
         action, user_id, email = self.confirm_action, self.confirm_user_id, self.confirm_email
         self.confirm_action = ""
         if action not in {"reset", "deactivate"}:
-            return
+            return None
         secret = ""
         try:
             with transaction() as session:
-                principal, token = current_principal(), self.session_token
+                principal, token = current_principal(), self._session_token()
                 if action == "reset":
                     secret = user_admin.reset_password(
                         session=session, principal=principal, user_id=user_id, keep_token=token
@@ -163,13 +161,13 @@ class UsersState(AppState):
                     )
         except ServiceError as exc:
             self.error = str(exc)
-            return
+            return None
+        self._load()
         if action == "reset":
             self.message = f"New password for {email}: their sessions have ended."
-            self.secret_email, self.one_time_password = email, secret
-        else:
-            self.message = f"{email} is deactivated: their sessions have ended and they cannot log in."
-        self._load()
+            return reveal_secret(email, secret)
+        self.message = f"{email} is deactivated: their sessions have ended and they cannot log in."
+        return None
 
     @guarded(Permission.MANAGE_USERS)
     def reactivate(self, user_id: int) -> None:

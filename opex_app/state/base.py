@@ -1,10 +1,17 @@
-"""AppState: the session token, who is logged in, and the principal every guarded handler checks."""
+"""AppState: who is logged in, and the principal every guarded handler checks.
+
+The session token is never a state var: the browser holds it in the HttpOnly `opex_session` cookie (set by
+opex_app/api/session.py) and sends it with the event socket's handshake. Reflex copies the handshake's headers
+into `router.headers` on the server, from the connection's ASGI scope, and leaves the cookie out of what it
+sends to the browser; `_session_token` reads it from there at every event.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import reflex as rx
+from reflex.state import BaseState
 
 from opex_app.auth.permissions import Permission, PermissionDenied, Principal, require
 from opex_app.db import read_session, transaction
@@ -15,12 +22,26 @@ from opex_app.state.guard import public_handler
 
 LOGIN_ROUTE = "/login"
 HOME_ROUTE = "/"
+# Expires the cookie (the server already ended its session), then a full navigation: a new event socket,
+# without the dead cookie, for the login page.
+LOGOUT_SCRIPT = (
+    "fetch('/api/session/logout', {method: 'POST', credentials: 'same-origin'})"
+    f".finally(() => window.location.assign('{LOGIN_ROUTE}'))"
+)
+
+
+def _descendants(cls: type[BaseState]) -> list[type[BaseState]]:
+    found, todo = [], list(cls.get_substates())
+    while todo:
+        sub = todo.pop()
+        found.append(sub)
+        todo.extend(sub.get_substates())
+    return found
 
 
 class AppState(rx.State):
-    """Root of the app's states. Holds only what the shell shows; the token lives in the browser."""
+    """Root of the app's states. Holds only what the shell shows; the token lives in an HttpOnly cookie."""
 
-    session_token: str = rx.LocalStorage("", name="opex_session", sync=True)
     user_email: str = ""
     user_name: str = ""
     role_label: str = ""
@@ -28,9 +49,13 @@ class AppState(rx.State):
     number_format: str = "indian"  # the user's amount grouping: 'indian' (lakh/crore) or 'western'
     approvals_waiting: int = 0  # POs waiting for this approver: the sidebar's badge (0 for non-approvers)
 
+    def _session_token(self) -> str | None:
+        """The token of the cookie this tab's event socket was opened with (None without one)."""
+        return sessions.token_from_cookie(self.router.headers.cookie)
+
     def _principal(self) -> Principal | None:
         with transaction() as session:
-            return sessions.resolve(session, self.session_token)
+            return sessions.resolve(session, self._session_token())
 
     def _require(self, permission: Permission) -> Principal:
         """Resolve the session on the server and check `permission`; raises PermissionDenied."""
@@ -52,11 +77,14 @@ class AppState(rx.State):
             with read_session() as session:
                 self.approvals_waiting = pending_count(session, principal)
 
-    def _clear_user(self) -> None:
-        self.user_email = self.user_name = self.role_label = ""
-        self.permissions = []
-        self.number_format = "indian"
-        self.approvals_waiting = 0
+    async def _forget_client(self) -> None:
+        """Put every state of this client back to its defaults: the shell and every page's rows, dialogs and
+        backend vars, also those of pages not open now (each is loaded once, so that none is left behind in
+        the state store under this client token)."""
+        app_state = await self.get_state(AppState)
+        for cls in _descendants(AppState):
+            await app_state.get_state(cls)
+        app_state.reset()
 
     @rx.var
     def is_logged_in(self) -> bool:
@@ -79,19 +107,22 @@ class AppState(rx.State):
         return Permission.VIEW_AUDIT.value in self.permissions
 
     @public_handler
-    def check_login(self) -> Any:
-        """on_load of every page behind the login: refresh who is logged in, or go to the login page."""
+    async def check_login(self) -> Any:
+        """on_load of every page behind the login: refresh who is logged in, or go to the login page (a
+        session that ended under an open tab takes everything the tab's states held with it)."""
         principal = self._principal()
         if principal is None:
-            self._clear_user()
+            if self.user_email:
+                await self._forget_client()
             return rx.redirect(LOGIN_ROUTE)
         self._set_user(principal)
         return None
 
     @public_handler
-    def logout(self) -> Any:
+    async def logout(self) -> Any:
+        """End the session on the server, forget every state of this client, then let the browser expire the
+        cookie and load the login page afresh."""
         with transaction() as session:
-            sessions.logout(session, self.session_token)
-        self.session_token = ""
-        self._clear_user()
-        return rx.redirect(LOGIN_ROUTE)
+            sessions.logout(session, self._session_token(), ip=self.router.session.client_ip)
+        await self._forget_client()
+        return rx.call_script(LOGOUT_SCRIPT)

@@ -1,8 +1,9 @@
 """Who may upload through Reflex's `/_upload` (checked by opex_app.api.upload_guard before the body is read).
 
-Today the session token lives in the tab's Reflex state (AppState.session_token), so the upload's
-`Reflex-Client-Token` header leads to it. HOOK for the cookie change: read the session cookie from the
-request's `scope` headers here instead, so that an upload is bound to the logged-in session itself.
+The upload request carries the session cookie itself (same origin, so the browser sends it with the upload's
+fetch): the session is resolved from that cookie, not from anything the `Reflex-Client-Token` header leads to.
+The header still picks the tab whose state receives the files, so that tab must be the cookie's user's own:
+a logged-in user cannot push files into a tab of someone else whose client token they learnt.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from starlette.datastructures import Headers
 from starlette.types import Scope
 
 from opex_app.api.upload_guard import Refused
@@ -19,6 +21,8 @@ from opex_app.services import sessions
 from opex_app.state.base import AppState
 from opex_app.state.guard import GUARD_ATTR
 
+ENDED = "Your session has ended. Please log in again."
+
 
 def _resolve(token: str) -> Principal | None:
     with transaction() as session:
@@ -26,14 +30,17 @@ def _resolve(token: str) -> Principal | None:
 
 
 async def authorise_upload(scope: Scope, client_token: str, handler: Any) -> None:
-    """Refused(401) unless the client's tab holds a live session; Refused(403) unless its user holds the
-    permission the handler is guarded by. Reads the state without taking its lock (a read-only look)."""
+    """Refused(401) unless the request's cookie holds a live session and the tab is that user's; Refused(403)
+    unless the user holds the permission the handler is guarded by. Reads the tab's state without its lock."""
     from reflex.istate.wrappers import get_state
 
-    state = await get_state(client_token, AppState)
-    principal = await asyncio.to_thread(_resolve, state.session_token) if state.session_token else None
+    token = sessions.token_from_cookie(Headers(scope=scope).get("cookie"))
+    principal = await asyncio.to_thread(_resolve, token) if token else None
     if principal is None:
-        raise Refused(401, "Your session has ended. Please log in again.")
+        raise Refused(401, ENDED)
+    state = await get_state(client_token, AppState)
+    if state.user_email != principal.actor:
+        raise Refused(401, ENDED)
     permission = getattr(handler.fn, GUARD_ATTR, None)
     if permission is not None and not principal.can(permission):
         raise Refused(403, "You are not allowed to upload here.")

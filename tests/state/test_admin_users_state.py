@@ -1,10 +1,13 @@
-"""The users page's handlers, called directly as the browser would (no UI): a generated password reaches
-state once and leaves it on the next event; an ended session is refused at its next event."""
+"""The users page's handlers, called directly as the browser would (no UI): a generated password is handed
+to the browser once, in the event that shows it, and never kept in state; an ended session is refused at its
+next event."""
 
 from __future__ import annotations
 
 import importlib
 from typing import Any
+
+import pytest
 
 from opex_app.auth.permissions import Principal, RoleName, cli_principal
 from opex_app.db import transaction
@@ -21,20 +24,23 @@ class FakeUsersPage:
         from opex_app.state.admin import UsersState
 
         importlib.import_module("opex_app.opex_app")
-        for name in ("_forget_secret", "_reset_messages", "_load"):
+        for name in ("_reset_messages", "_load"):
             setattr(self, name, getattr(UsersState, name).__get__(self))
-        self.session_token = token
+        self.token = token
         self.rows: list[dict[str, str]] = []
         self.query, self.page_number, self.page_count, self.total = "", 1, 1, 0
-        self.message = self.error = self.secret_email = self.one_time_password = ""
+        self.message = self.error = ""
         self.edit_user_id, self.edit_email, self.edit_roles = 0, "", []
         self.confirm_action, self.confirm_user_id, self.confirm_email = "", 0, ""
+
+    def _session_token(self) -> str:
+        return self.token
 
     def _require(self, permission: Any) -> Principal:
         from opex_app.auth.permissions import PermissionDenied, require
 
         with transaction() as session:
-            principal = sessions.resolve(session, self.session_token)
+            principal = sessions.resolve(session, self.token)
         if principal is None:
             raise PermissionDenied("Your session has ended. Please log in again.")
         return require(principal, permission)
@@ -53,22 +59,38 @@ def _admin_page(email: str) -> FakeUsersPage:
     return FakeUsersPage(token)
 
 
-def test_one_time_password_is_shown_once_then_forgotten(database_url: str) -> None:
+@pytest.fixture()
+def revealed(monkeypatch) -> list[tuple[str, str]]:
+    """The (e-mail, password) pairs the handlers hand to the browser through `reveal_secret`."""
+    from opex_app.state import admin
+
+    shown: list[tuple[str, str]] = []
+
+    def capture(email: str, password: str) -> str:
+        shown.append((email, password))
+        return "reveal"
+
+    monkeypatch.setattr(admin, "reveal_secret", capture)
+    return shown
+
+
+def test_one_time_password_is_handed_to_the_browser_never_kept(database_url: str, revealed) -> None:
     page = _admin_page("otp-admin@example.com")
-    _handler("add_user")(page, {"email": "otp-new@example.com", "name": "Otto", "role_analyst": "on"})
-    assert page.error == "" and page.secret_email == "otp-new@example.com"
-    secret = page.one_time_password
-    assert len(secret) >= 12
+    events = _handler("add_user")(page, {"email": "otp-new@example.com", "name": "Otto", "role_analyst": "on"})
+    assert page.error == "" and "reveal" in events
+    ((email, secret),) = revealed
+    assert email == "otp-new@example.com" and len(secret) >= 12
+    assert secret not in repr(vars(page))
     with transaction() as session:
         _, principal = sessions.login(session, email="otp-new@example.com", password=secret)
     assert principal.roles == frozenset({RoleName.ANALYST})
-    _handler("search")(page, {"query": "otp-"})  # the next event of the page
-    assert page.one_time_password == "" and page.secret_email == ""
+    _handler("search")(page, {"query": "otp-"})
     assert [row["email"] for row in page.rows] == ["otp-admin@example.com", "otp-new@example.com"]
-    _handler("add_user")(page, {"email": "otp-two@example.com", "role": "viewer"})
-    assert page.one_time_password
-    _handler("dismiss_secret")(page)  # the dialog closes
-    assert page.one_time_password == ""
+    (row,) = [r for r in page.rows if r["email"] == "otp-new@example.com"]
+    _handler("ask_confirm")(page, "reset", int(row["id"]))
+    assert _handler("confirm")(page) == "reveal"
+    assert revealed[-1][0] == "otp-new@example.com" and revealed[-1][1] not in (secret, "")
+    assert revealed[-1][1] not in repr(vars(page))
 
 
 def test_deactivated_admins_open_tab_is_refused_at_its_next_event(database_url: str) -> None:

@@ -13,8 +13,8 @@ from opex_app.auth.permissions import Permission, Principal, RoleName, require
 from opex_app.state.guard import GUARD_ATTR, PUBLIC_ATTR
 
 # Handlers that need no login by nature; anything else must be guarded.
-# dismiss_secret only forgets a shown one-time password, and must work after the session has ended.
-PUBLIC_ALLOWED = {"check_login", "logout", "submit", "redirect_if_logged_in", "dismiss_secret"}
+# submit and refused only show the login form busy or refused (the credentials go to POST /api/session).
+PUBLIC_ALLOWED = {"check_login", "logout", "submit", "refused", "redirect_if_logged_in"}
 
 
 def _app_states() -> list[type[rx.State]]:
