@@ -11,11 +11,13 @@ from urllib.parse import quote
 
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 
 from opex_app.api import session, v1
+from opex_app.api.socket_session import SocketSessionMiddleware
 from opex_app.services import activity, downloads
 
 GONE = "This download link is unknown, expired or already used. Export again."
@@ -128,5 +130,7 @@ api = Starlette(
         Route(downloads.URL_PREFIX + "{token}", download, methods=["GET", "HEAD"]),
         *session.ROUTES,
         Mount(v1.PREFIX, routes=v1.ROUTES),
-    ]
+    ],
+    # Reflex mounts itself inside this app (api_transformer), so the event socket passes through here too.
+    middleware=[Middleware(SocketSessionMiddleware)],
 )

@@ -10,9 +10,9 @@ login makes a new token and revokes the one the browser sent, if any.
 `POST /api/session/logout`: revokes the cookie's session and expires the cookie; 200 `{"redirect": "/login"}`.
 
 Both refuse (403) a request whose `Origin` is not the site's own: SameSite keeps the cookie off cross-site
-requests, and this keeps another site from logging a visitor in or out. The event socket then reads the cookie
-from its handshake (state/base.py), which is why the login page navigates after a success: the page's socket
-was opened before the cookie existed.
+requests, and this keeps another site from logging a visitor in or out. The event socket gets the session at its
+handshake (api/socket_session.py, state/base.py), which is why the login page navigates after a success: the
+page's socket was opened before the cookie existed.
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ async def create_session(request: Request) -> Response:
     email, password = credentials
     if not email or not password:
         return _answer({"error": MISSING}, 400)
-    replaces = sessions.token_from_cookie(request.headers.get("cookie"))
+    replaces = sessions.cookie_value(request.headers.get("cookie"))
     try:
         token = await asyncio.to_thread(_login, email, password, client_ip(request), replaces)
     except sessions.LoginRefused as exc:
@@ -121,7 +121,7 @@ def _logout(token: str | None, ip: str | None) -> None:
 async def end_session(request: Request) -> Response:
     if _foreign(request):
         return _answer({"error": FOREIGN_ORIGIN}, 403)
-    token = sessions.token_from_cookie(request.headers.get("cookie"))
+    token = sessions.cookie_value(request.headers.get("cookie"))
     await asyncio.to_thread(_logout, token, client_ip(request))
     response = _answer({"redirect": LOGIN})
     response.delete_cookie(sessions.COOKIE_NAME, path="/", httponly=True, samesite="strict", secure=_cookie_secure())

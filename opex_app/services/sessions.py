@@ -1,7 +1,9 @@
 """Login, server-side sessions (kept in PostgreSQL, so they survive restarts and span workers), logout.
 
-The browser holds the token only in the `opex_session` cookie (HttpOnly, set by opex_app/api/session.py);
-`token_from_cookie` is the one reader of it, for the event socket's handshake and for uploads alike.
+The browser holds the token only in the `opex_session` cookie (HttpOnly, set by opex_app/api/session.py).
+A session is known by its key, the token's SHA-256, which is all the database stores. The event socket's gate
+(opex_app/api/socket_session.py) swaps the cookie for the key before Reflex copies the handshake headers into
+state, so event handlers resolve sessions by key (`resolve_key`); HTTP routes and uploads read the cookie.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from opex_app.settings import get_settings
 
 WRONG_CREDENTIALS = "Wrong e-mail or password."
 COOKIE_NAME = "opex_session"
+KEY_COOKIE_NAME = "opex_session_key"  # set by the socket gate only, never by a browser
 LAST_SEEN_RESOLUTION = timedelta(seconds=60)
 
 
@@ -29,16 +32,17 @@ class LoginRefused(Exception):
     """Login failed; the message is safe to show and says nothing about which accounts exist."""
 
 
-def _token_hash(token: str) -> str:
+def session_key(token: str) -> str:
+    """The key a session is stored and found by: the token's SHA-256 (the token itself is never stored)."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def token_from_cookie(cookie_header: str | None) -> str | None:
-    """The session token in a request's `Cookie` header, or None. Lenient: a malformed other cookie is
-    skipped (http.cookies gives up on the whole header at the first one)."""
+def cookie_value(cookie_header: str | None, name: str = COOKIE_NAME) -> str | None:
+    """The value of cookie `name` (by default the session token) in a `Cookie` header, or None. Lenient: a
+    malformed other cookie is skipped (http.cookies gives up on the whole header at the first one)."""
     for part in (cookie_header or "").split(";"):
-        name, sep, value = part.strip().partition("=")
-        if sep and name == COOKIE_NAME and value.strip().strip('"'):
+        key, sep, value = part.strip().partition("=")
+        if sep and key == name and value.strip().strip('"'):
             return value.strip().strip('"')
     return None
 
@@ -71,9 +75,9 @@ def login(
         activity.record(session, kind=activity.Kind.LOGIN_FAILED, actor=email_key, ip=address, at=now)
         session.commit()  # the failed attempt must count even though the caller's work is refused
         raise LoginRefused(WRONG_CREDENTIALS)
-    _revoke(session, replaces)
+    _revoke(session, session_key(replaces) if replaces else None)
     token = secrets.token_urlsafe(32)
-    session.add(UserSession(token_hash=_token_hash(token), user_id=user.id, last_seen_at=now))
+    session.add(UserSession(token_hash=session_key(token), user_id=user.id, last_seen_at=now))
     user.last_login_at = now
     session.add(user)
     principal = principal_of(session, user)
@@ -96,11 +100,16 @@ def principal_of(session: Session, user: AppUser) -> Principal:
 
 def resolve(session: Session, token: str | None) -> Principal | None:
     """The principal of a live session token, or None (unknown, revoked, idle too long, user disabled)."""
-    if not token:
+    return resolve_key(session, session_key(token)) if token else None
+
+
+def resolve_key(session: Session, key: str | None) -> Principal | None:
+    """`resolve` for a session known by its key (`session_key`)."""
+    if not key:
         return None
     now = utcnow()
     idle = timedelta(hours=get_settings().session_idle_hours)
-    row = session.get(UserSession, _token_hash(token))
+    row = session.get(UserSession, key)
     if row is None or row.revoked_at is not None or row.last_seen_at < now - idle:
         return None
     user = session.get(AppUser, row.user_id)
@@ -112,9 +121,9 @@ def resolve(session: Session, token: str | None) -> Principal | None:
     return principal_of(session, user)
 
 
-def _revoke(session: Session, token: str | None) -> UserSession | None:
+def _revoke(session: Session, key: str | None) -> UserSession | None:
     """Revoke a live session; the row, or None when there was none to revoke."""
-    row = session.get(UserSession, _token_hash(token)) if token else None
+    row = session.get(UserSession, key) if key else None
     if row is None or row.revoked_at is not None:
         return None
     row.revoked_at = utcnow()
@@ -125,7 +134,12 @@ def _revoke(session: Session, token: str | None) -> UserSession | None:
 def logout(session: Session, token: str | None, *, ip: str | None = None) -> None:
     """End the session of `token` (nothing when it is unknown or already ended). `ip` is the client's address,
     for the activity record."""
-    row = _revoke(session, token)
+    logout_key(session, session_key(token) if token else None, ip=ip)
+
+
+def logout_key(session: Session, key: str | None, *, ip: str | None = None) -> None:
+    """`logout` for a session known by its key (an event handler's view of its session)."""
+    row = _revoke(session, key)
     if row is None:
         return
     user = session.get(AppUser, row.user_id)

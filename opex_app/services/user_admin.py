@@ -31,7 +31,6 @@ from opex_app.models import AppUser, LoginAttempt, UserSession
 from opex_app.models._types import utcnow
 from opex_app.services import audit, login_throttle, users
 from opex_app.services.errors import NotFound, ServiceError
-from opex_app.services.sessions import _token_hash  # the one way a session token is stored
 
 PAGE_SIZE = 25
 ROLE_ORDER = (RoleName.ADMIN, RoleName.APPROVER, RoleName.ANALYST, RoleName.VIEWER)
@@ -124,11 +123,12 @@ def _user(session: Session, user_id: int) -> AppUser:
     return user
 
 
-def end_sessions(session: Session, user_id: int, *, keep_token: str | None = None) -> int:
-    """Revoke every live session of `user_id` except the caller's own (`keep_token`); returns how many."""
+def end_sessions(session: Session, user_id: int, *, keep_session: str | None = None) -> int:
+    """Revoke every live session of `user_id` except the caller's own (`keep_session`, its key:
+    sessions.session_key); returns how many."""
     stmt = update(UserSession).where(col(UserSession.user_id) == user_id, col(UserSession.revoked_at).is_(None))
-    if keep_token:
-        stmt = stmt.where(col(UserSession.token_hash) != _token_hash(keep_token))
+    if keep_session:
+        stmt = stmt.where(col(UserSession.token_hash) != keep_session)
     result = session.exec(stmt.values(revoked_at=utcnow()))  # type: ignore[call-overload]
     return int(result.rowcount or 0)
 
@@ -139,7 +139,7 @@ def set_roles(
     principal: Principal,
     user_id: int,
     roles: Iterable[RoleName | str],
-    keep_token: str | None = None,
+    keep_session: str | None = None,
 ) -> tuple[RoleName, ...]:
     """Replace a user's roles. You cannot remove your own Admin role (another admin must)."""
     require(principal, Permission.MANAGE_USERS)
@@ -154,7 +154,7 @@ def set_roles(
     if before == wanted:
         return wanted
     users.replace_roles(session, user_id, list(wanted))
-    ended = end_sessions(session, user_id, keep_token=keep_token)
+    ended = end_sessions(session, user_id, keep_session=keep_session)
     audit.record(
         session,
         principal,
@@ -167,7 +167,7 @@ def set_roles(
 
 
 def set_active(
-    *, session: Session, principal: Principal, user_id: int, active: bool, keep_token: str | None = None
+    *, session: Session, principal: Principal, user_id: int, active: bool, keep_session: str | None = None
 ) -> bool:
     """Deactivate (ending every session) or reactivate a user; returns whether anything changed.
     You cannot deactivate yourself."""
@@ -182,13 +182,13 @@ def set_active(
     session.flush()
     changes: dict[str, object] = {"is_active": [not active, active]}
     if not active:
-        changes["sessions_ended"] = end_sessions(session, user_id, keep_token=keep_token)
+        changes["sessions_ended"] = end_sessions(session, user_id, keep_session=keep_session)
     action = "reactivate" if active else "deactivate"
     audit.record(session, principal, action=action, entity="app_user", entity_id=user.id, changes=changes)
     return True
 
 
-def reset_password(*, session: Session, principal: Principal, user_id: int, keep_token: str | None = None) -> str:
+def reset_password(*, session: Session, principal: Principal, user_id: int, keep_session: str | None = None) -> str:
     """A new generated password for the user (returned to be shown once); their other sessions end."""
     require(principal, Permission.MANAGE_USERS)
     user = _user(session, user_id)
@@ -196,7 +196,7 @@ def reset_password(*, session: Session, principal: Principal, user_id: int, keep
     user.password_hash = hash_password(secret)
     session.add(user)
     session.flush()
-    ended = end_sessions(session, user_id, keep_token=keep_token)
+    ended = end_sessions(session, user_id, keep_session=keep_session)
     audit.record(
         session,
         principal,

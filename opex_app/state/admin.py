@@ -121,7 +121,7 @@ class UsersState(AppState):
                     principal=current_principal(),
                     user_id=self.edit_user_id,
                     roles=_form_roles(form),
-                    keep_token=self._session_token(),
+                    keep_session=self._session_key(),
                 )
         except ServiceError as exc:
             self.error = str(exc)
@@ -150,14 +150,14 @@ class UsersState(AppState):
         secret = ""
         try:
             with transaction() as session:
-                principal, token = current_principal(), self._session_token()
+                principal, own = current_principal(), self._session_key()
                 if action == "reset":
                     secret = user_admin.reset_password(
-                        session=session, principal=principal, user_id=user_id, keep_token=token
+                        session=session, principal=principal, user_id=user_id, keep_session=own
                     )
                 else:
                     user_admin.set_active(
-                        session=session, principal=principal, user_id=user_id, active=False, keep_token=token
+                        session=session, principal=principal, user_id=user_id, active=False, keep_session=own
                     )
         except ServiceError as exc:
             self.error = str(exc)

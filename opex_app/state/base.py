@@ -1,9 +1,11 @@
 """AppState: who is logged in, and the principal every guarded handler checks.
 
-The session token is never a state var: the browser holds it in the HttpOnly `opex_session` cookie (set by
+The session token is never in state: the browser holds it in the HttpOnly `opex_session` cookie (set by
 opex_app/api/session.py) and sends it with the event socket's handshake. Reflex copies the handshake's headers
-into `router.headers` on the server, from the connection's ASGI scope, and leaves the cookie out of what it
-sends to the browser; `_session_token` reads it from there at every event.
+into `router.headers` (server-side, from the connection's ASGI scope, not from the browser's event payload, and
+it never sends the Cookie header to the browser), but before it does, the socket gate
+(opex_app/api/socket_session.py) swaps the token for the session's key, its SHA-256: what the database stores,
+and useless as a cookie. `_session_key` reads it at every event.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from opex_app.state.guard import public_handler
 LOGIN_ROUTE = "/login"
 HOME_ROUTE = "/"
 # Expires the cookie (the server already ended its session), then a full navigation: a new event socket,
-# without the dead cookie, for the login page.
+# without the cookie, for the login page.
 LOGOUT_SCRIPT = (
     "fetch('/api/session/logout', {method: 'POST', credentials: 'same-origin'})"
     f".finally(() => window.location.assign('{LOGIN_ROUTE}'))"
@@ -49,13 +51,13 @@ class AppState(rx.State):
     number_format: str = "indian"  # the user's amount grouping: 'indian' (lakh/crore) or 'western'
     approvals_waiting: int = 0  # POs waiting for this approver: the sidebar's badge (0 for non-approvers)
 
-    def _session_token(self) -> str | None:
-        """The token of the cookie this tab's event socket was opened with (None without one)."""
-        return sessions.token_from_cookie(self.router.headers.cookie)
+    def _session_key(self) -> str | None:
+        """The key of the session whose cookie this tab's event socket was opened with (None without one)."""
+        return sessions.cookie_value(self.router.headers.cookie, sessions.KEY_COOKIE_NAME)
 
     def _principal(self) -> Principal | None:
         with transaction() as session:
-            return sessions.resolve(session, self._session_token())
+            return sessions.resolve_key(session, self._session_key())
 
     def _require(self, permission: Permission) -> Principal:
         """Resolve the session on the server and check `permission`; raises PermissionDenied."""
@@ -123,6 +125,6 @@ class AppState(rx.State):
         """End the session on the server, forget every state of this client, then let the browser expire the
         cookie and load the login page afresh."""
         with transaction() as session:
-            sessions.logout(session, self._session_token(), ip=self.router.session.client_ip)
+            sessions.logout_key(session, self._session_key(), ip=self.router.session.client_ip)
         await self._forget_client()
         return rx.call_script(LOGOUT_SCRIPT)

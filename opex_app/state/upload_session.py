@@ -34,7 +34,7 @@ async def authorise_upload(scope: Scope, client_token: str, handler: Any) -> Non
     unless the user holds the permission the handler is guarded by. Reads the tab's state without its lock."""
     from reflex.istate.wrappers import get_state
 
-    token = sessions.token_from_cookie(Headers(scope=scope).get("cookie"))
+    token = sessions.cookie_value(Headers(scope=scope).get("cookie"))
     principal = await asyncio.to_thread(_resolve, token) if token else None
     if principal is None:
         raise Refused(401, ENDED)

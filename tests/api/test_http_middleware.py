@@ -121,3 +121,29 @@ def test_refusals_of_the_authoriser_and_missing_headers(monkeypatch) -> None:
 def test_other_paths_pass_untouched(gate) -> None:
     sent, seen = _run(gate, _http(path="/api/health"), [b"x" * 500])
     assert sent[0]["status"] == 200 and len(seen[0]["body"]) == 500
+
+
+def test_the_socket_gate_swaps_the_session_token_for_its_key() -> None:
+    from opex_app.api.socket_session import SocketSessionMiddleware
+    from opex_app.services import sessions
+
+    seen: list[dict[bytes, bytes]] = []
+
+    async def reflex_socket(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(dict(scope["headers"]))
+
+    def handshake(*cookies: bytes) -> dict[bytes, bytes]:
+        raw = [(b"origin", b"http://localhost"), *((b"cookie", c) for c in cookies)]
+        asyncio.run(SocketSessionMiddleware(reflex_socket)({"type": "websocket", "headers": raw}, None, None))
+        return seen.pop()
+
+    key = sessions.session_key("tok-1")
+    headers = handshake(b"theme=dark; opex_session=tok-1", b"opex_session_key=forged; lang=en")
+    assert headers[b"cookie"] == f"theme=dark; lang=en; opex_session_key={key}".encode()
+    assert b"tok-1" not in b"".join(headers.values()) and b"forged" not in headers[b"cookie"]
+    assert b"cookie" not in handshake(b"opex_session_key=forged")  # a key comes only from a real cookie
+    assert handshake()[b"origin"] == b"http://localhost"
+    http = {"type": "http", "method": "GET", "path": "/", "headers": [(b"cookie", b"opex_session=tok-1")]}
+    inner = Inner()
+    sent, _ = _run(SocketSessionMiddleware(inner), http, [b""])
+    assert sent[0]["status"] == 200  # plain HTTP (uploads, the api) passes untouched and reads its own cookie

@@ -160,6 +160,6 @@ def test_password_reset_and_deactivation_end_the_cookies_session(client, email) 
 
 def test_the_cookie_reader_ignores_other_and_malformed_cookies() -> None:
     header = 'theme=dark; broken; opex_session="abc-123"; other=x=y'
-    assert sessions.token_from_cookie(header) == "abc-123"
-    assert sessions.token_from_cookie("opex_sessionx=1; x_opex_session=2") is None
-    assert sessions.token_from_cookie(None) is None and sessions.token_from_cookie("opex_session=") is None
+    assert sessions.cookie_value(header) == "abc-123"
+    assert sessions.cookie_value("opex_sessionx=1; x_opex_session=2; opex_session_key=k") is None
+    assert sessions.cookie_value(None) is None and sessions.cookie_value("opex_session=") is None

@@ -85,7 +85,11 @@ def test_an_admin_editing_their_own_roles_keeps_this_session_only(session: Sessi
     here, elsewhere = _login(session, "me@example.com"), _login(session, "me@example.com")
     assert me.user_id is not None
     user_admin.set_roles(
-        session=session, principal=me, user_id=me.user_id, roles=["admin", "approver"], keep_token=here
+        session=session,
+        principal=me,
+        user_id=me.user_id,
+        roles=["admin", "approver"],
+        keep_session=sessions.session_key(here),
     )
     assert sessions.resolve(session, here) is not None
     assert sessions.resolve(session, elsewhere) is None

@@ -33,8 +33,8 @@ class FakeUsersPage:
         self.edit_user_id, self.edit_email, self.edit_roles = 0, "", []
         self.confirm_action, self.confirm_user_id, self.confirm_email = "", 0, ""
 
-    def _session_token(self) -> str:
-        return self.token
+    def _session_key(self) -> str:
+        return sessions.session_key(self.token)
 
     def _require(self, permission: Any) -> Principal:
         from opex_app.auth.permissions import PermissionDenied, require
