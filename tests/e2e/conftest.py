@@ -109,13 +109,23 @@ def page(chromium, request):
     context.close()
 
 
+LOGGED_IN = 30_000  # ms: a login loads a whole new page (its socket must carry the new cookie)
+
+
 @pytest.fixture()
 def login(page, running_app: RunningApp) -> Callable[[str], object]:
+    """Log in through the form; returns once the app has answered: the shell of the new page (the browser
+    posted to /api/session and navigated), or the form's refusal."""
+
     def do(email: str, password: str = PASSWORD) -> object:
+        from playwright.sync_api import expect
+
         page.goto(f"{running_app.url}/login")
         page.get_by_test_id("login-email").fill(email)
         page.get_by_test_id("login-password").fill(password)
         page.get_by_test_id("login-submit").click()
+        answered = page.get_by_test_id("user-role").or_(page.get_by_test_id("login-error"))
+        expect(answered).to_be_visible(timeout=LOGGED_IN)
         return page
 
     return do

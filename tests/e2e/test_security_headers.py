@@ -148,28 +148,34 @@ def test_upload_declaring_60_mb_is_refused_before_the_body_is_sent(running_app) 
         conn.close()
 
 
-def _logged_in_client_token(page, login, app: RunningApp, email: str, role: str) -> str:
+def _logged_in_client_token(page, login, app: RunningApp, email: str, role: str) -> tuple[str, str]:
+    """(the tab's client token, the Cookie header its uploads carry: the browser's session cookie)."""
     login(email)
     expect(page.get_by_test_id("user-role")).to_have_text(role)
-    return str(page.evaluate("window.sessionStorage.getItem('token')"))
+    (cookie,) = [c for c in page.context.cookies() if c["name"] == "opex_session"]
+    return str(page.evaluate("window.sessionStorage.getItem('token')")), f"opex_session={cookie['value']}"
 
 
 def test_upload_refuses_a_user_without_the_import_permission(page, login, running_app) -> None:
-    token = _logged_in_client_token(page, login, running_app, running_app.viewer_email, "Viewer")
-    status, _headers, payload = _request(running_app, "POST", "/_upload", _upload_headers(token), _multipart(10))
+    token, cookie = _logged_in_client_token(page, login, running_app, running_app.viewer_email, "Viewer")
+    body = _multipart(10)
+    status, _headers, payload = _request(running_app, "POST", "/_upload", _upload_headers(token, Cookie=cookie), body)
     assert status == 403, payload
+    # the tab's client token alone is not a session: the upload's own cookie is
+    status, _headers, payload = _request(running_app, "POST", "/_upload", _upload_headers(token), body)
+    assert status == 401, payload
 
 
 def test_chunked_upload_past_the_limit_is_cut_off(page, login, running_app) -> None:
     """A logged-in analyst streams 60 MB without a Content-Length: the app answers 413 once 50 MB have
     arrived and stops reading, so the client cannot send the rest."""
-    token = _logged_in_client_token(page, login, running_app, running_app.analyst_email, "Analyst")
+    token, cookie = _logged_in_client_token(page, login, running_app, running_app.analyst_email, "Analyst")
     conn = _connection(running_app)
     sent = 0
     chunk = b"x" * MB
     try:
         conn.putrequest("POST", "/_upload")
-        for name, value in _upload_headers(token, **{"Transfer-Encoding": "chunked"}).items():
+        for name, value in _upload_headers(token, Cookie=cookie, **{"Transfer-Encoding": "chunked"}).items():
             conn.putheader(name, value)
         conn.endheaders()
         head = _multipart(0).split(b"\r\n--" + BOUNDARY.encode() + b"--")[0]
