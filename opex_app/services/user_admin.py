@@ -218,12 +218,13 @@ def change_password(
     principal: Principal,
     current: str,
     new: str,
-    keep_token: str | None = None,
+    keep_session: str | None = None,
     ip: str | None = None,
 ) -> int:
     """Change the principal's own password: `current` must be right, `new` long enough and not a common password
     (auth/passwords.check_password_strength, as for accounts an admin creates) nor the current one. Their other
-    sessions end (`keep_token`, the caller's, stays); returns how many. Audited without the password or its hash.
+    sessions end (`keep_session`, the caller's session key, stays); returns how many. Audited without the
+    password or its hash.
 
     A wrong `current` counts as a failed login of the account from `ip` and is held back by the login throttle
     like one, so a borrowed open session cannot guess the password faster than the login page allows; the
@@ -249,7 +250,7 @@ def change_password(
     user.password_hash = hash_password(new)
     session.add(user)
     session.flush()
-    ended = end_sessions(session, principal.user_id, keep_token=keep_token)
+    ended = end_sessions(session, principal.user_id, keep_session=keep_session)
     audit.record(
         session,
         principal,

@@ -103,7 +103,7 @@ class ProfileState(AppState):
                     principal=current_principal(),
                     current=current,
                     new=new,
-                    keep_token=self.session_token,
+                    keep_session=self._session_key(),
                     ip=self.router.session.client_ip,
                 )
         except ServiceError as exc:

@@ -42,7 +42,7 @@ def test_a_change_ends_the_other_sessions_keeps_this_one_and_is_audited(session:
     other, _ = sessions.login(session, email=user.actor, password=PASSWORD)
     before = session.get(AppUser, user.user_id).password_hash
 
-    assert _change(session, user, PASSWORD, NEW, keep_token=mine, ip="198.51.100.4") == 1
+    assert _change(session, user, PASSWORD, NEW, keep_session=sessions.session_key(mine), ip="198.51.100.4") == 1
     assert sessions.resolve(session, mine) is not None
     assert sessions.resolve(session, other) is None
     with pytest.raises(sessions.LoginRefused):

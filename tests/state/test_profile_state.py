@@ -34,6 +34,9 @@ class FakeProfilePage:
     def _require(self, permission: Any) -> Principal:
         return require_for_token(self.session_token, permission)
 
+    def _session_key(self) -> str:
+        return sessions.session_key(self.session_token)
+
 
 def _handler(name: str) -> Any:
     from opex_app.state.profile import ProfileState
