@@ -1,5 +1,6 @@
 """The app as production runs it (`reflex run --env prod`, Redis state, two workers), started on a free port
-for the browser tests and the render benchmark (and the deployment proof): one way to start and stop it."""
+for the browser tests and the render benchmark; and the backend alone (`--backend-only`, as the deploy image
+runs it) for the deployment proof (tests/deploy/stack.py): one way to start and stop it."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import time
 import urllib.request
@@ -23,14 +25,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 420) -> None:
-    """Until `url` answers 200 (the app's own signal that it is up), or the app exits, or `timeout`."""
+def wait_http(
+    url: str, proc: subprocess.Popen, log: Path, timeout: float = 420, context: ssl.SSLContext | None = None
+) -> None:
+    """Until `url` answers 200 (the app's own signal that it is up), or the app exits, or `timeout`.
+    `context`: the TLS context for an https URL (nginx with a throwaway certificate)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"the app exited with {proc.returncode}:\n{log.read_text()[-4000:]}")
         try:
-            with urllib.request.urlopen(url, timeout=5) as response:
+            with urllib.request.urlopen(url, timeout=5, context=context) as response:
                 if response.status == 200:
                     return
         except OSError:
@@ -50,13 +55,9 @@ def stop(proc: subprocess.Popen) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
-@contextmanager
-def serve_app(
-    database_url: str, redis_url: str, log: Path, extra_env: Mapping[str, str] | None = None
-) -> Iterator[tuple[str, int]]:
-    """(base URL, process id) of the app serving `database_url`, until the block ends."""
-    port = free_port()
-    env = {
+def app_env(database_url: str, redis_url: str, port: int, extra_env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of an app process: this one's, the database, Redis and port, and Reflex kept offline."""
+    return {
         **os.environ,
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
@@ -68,20 +69,44 @@ def serve_app(
         "REFLEX_CHECK_LATEST_VERSION": "false",
         **(extra_env or {}),
     }
+
+
+def start_reflex(args: list[str], env: Mapping[str, str], log: Path) -> subprocess.Popen:
+    """`reflex ARGS` from the repository root, in its own process group (so `stop` ends its workers too)."""
     reflex = shutil.which("reflex", path=str(ROOT / ".venv" / "bin")) or "reflex"
     with log.open("w") as out:
-        proc = subprocess.Popen(
-            [reflex, "run", "--env", "prod"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+        return subprocess.Popen(
+            [reflex, *args], cwd=ROOT, env=dict(env), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
+
+
+@contextmanager
+def serve_app(
+    database_url: str, redis_url: str, log: Path, extra_env: Mapping[str, str] | None = None
+) -> Iterator[tuple[str, int]]:
+    """(base URL, process id) of the app serving `database_url`, until the block ends."""
+    port = free_port()
+    env = app_env(database_url, redis_url, port, extra_env)
+    proc = start_reflex(["run", "--env", "prod"], env, log)
     try:
         base = f"http://localhost:{port}"
         wait_http(f"{base}/api/health", proc, log)
         wait_http(f"{base}/login", proc, log)
         yield base, proc.pid
+    finally:
+        stop(proc)
+
+
+@contextmanager
+def serve_backend(
+    database_url: str, redis_url: str, log: Path, port: int, extra_env: Mapping[str, str] | None = None
+) -> Iterator[subprocess.Popen]:
+    """The backend alone on 127.0.0.1:`port`, the deploy image's command (`reflex run --env prod --backend-only`;
+    the frontend is served elsewhere), until the block ends. Yields the process (its group holds the workers)."""
+    env = app_env(database_url, redis_url, port, extra_env)
+    proc = start_reflex(["run", "--env", "prod", "--backend-only", "--backend-host", "127.0.0.1"], env, log)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/api/health", proc, log)
+        yield proc
     finally:
         stop(proc)

@@ -1,0 +1,214 @@
+"""Proved on this machine: the deployment (tests/deploy/stack.py: nginx with deploy/nginx.conf, the exported static
+frontend, two backend-only workers, PostgreSQL, Redis) keeps a signed-in tab working when the worker serving it is
+killed. In Chromium: log in, import a workbook, open the dashboard, pick a tower; SIGKILL the worker whose address
+nginx put on the tab's websocket handshake; the next click (a vendor filter) is answered by the other worker with
+the same login and the tower still picked, and the dashboard there still follows writes live.
+
+Run by `make test-deploy` (marker `deploy`, left out of `make test`). Data: FY55 (Apr 2054 - Mar 2055), this run's
+own database.
+
+    tower A: A1 10,000 x 12 = 1,20,000 (vendor 1)
+    tower B: B1 20,000 x 12 = 2,40,000 (vendor 1); B2 5,000 x 12 = 60,000 (vendor 2)   -> 3,00,000
+    FY55 4,20,000 = INR 4.20 L; tower B + vendor 2: INR 60,000, then 72,000 when B2 becomes 6,000 a month.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote_plus
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.deploy.nginx_layout import UPSTREAM_HEADER
+from tests.deploy.stack import NGINX, Stack, deploy_stack, redis_server
+from tests.e2e.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PASSWORD, RunningApp, _need
+
+pytestmark = pytest.mark.deploy
+
+FY_END = 2055
+SLOW = 30_000  # ms: an import preview reads the file in a subprocess and the database in a worker thread
+AFTER_KILL = 30_000  # ms: bounds the wait for the other worker on a loaded machine; the time taken is printed
+DEPLOY_ARTIFACTS = ARTIFACTS / "deploy"
+
+
+@pytest.fixture(scope="module")
+def stack(database_url: str, request: pytest.FixtureRequest) -> Iterator[Stack]:
+    _need(Path(NGINX).exists(), f"nginx at {NGINX} (make test-deploy installs it)")
+    _need(Path(CHROMIUM).exists(), f"Chromium at {CHROMIUM}")
+    _need(shutil.which("openssl") is not None, "openssl (for the throwaway certificate)")
+    failed_before = request.session.testsfailed
+    with (
+        redis_server(os.environ.get("TEST_REDIS_URL")) as redis_url,
+        deploy_stack(database_url, redis_url, DEPLOY_ARTIFACTS) as running,
+    ):
+        yield running
+        if request.session.testsfailed > failed_before:
+            running.save_logs(DEPLOY_ARTIFACTS)
+
+
+@pytest.fixture(scope="module")
+def running_app(stack: Stack) -> RunningApp:
+    """The site through nginx, and an analyst (imports and views dashboards); the e2e `login` uses it."""
+    from opex_app.auth.permissions import RoleName, cli_principal
+    from opex_app.db import transaction
+    from opex_app.services.users import create_user
+
+    email = f"analyst-deploy-{uuid.uuid4().hex[:6]}@example.com"
+    with transaction() as session:
+        create_user(session, cli_principal(), email=email, role=RoleName.ANALYST, password=PASSWORD)
+    return RunningApp(stack.url, admin_email="", viewer_email="", analyst_email=email)
+
+
+@pytest.fixture(scope="module")
+def chromium(running_app: RunningApp) -> Iterator[object]:
+    """Debian's Chromium, told to accept this run's throwaway certificate (self-signed, loopback only)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, "--ignore-certificate-errors"]
+        )
+        yield instance
+        instance.close()
+
+
+class EventSockets:
+    """The tab's event websockets (/_event), as Chromium's DevTools protocol reports them: which backend answered
+    each handshake (nginx's UPSTREAM_HEADER, the address it proxied to) and which sockets have closed."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.urls: dict[str, str] = {}
+        self.upstreams: dict[str, str] = {}  # request id -> the backend that answered the handshake
+        self.closed: set[str] = set()
+        cdp = page.context.new_cdp_session(page)
+        cdp.on("Network.webSocketCreated", lambda e: self.urls.__setitem__(e["requestId"], e["url"]))
+        cdp.on("Network.webSocketHandshakeResponseReceived", self._handshake)
+        cdp.on("Network.webSocketClosed", lambda e: self.closed.add(e["requestId"]))
+        cdp.send("Network.enable")
+
+    def _handshake(self, event: dict[str, Any]) -> None:
+        if "/_event" not in self.urls.get(event["requestId"], ""):
+            return
+        headers = {name.lower(): value for name, value in event["response"]["headers"].items()}
+        # nginx lists every backend it tried ("dead, alive"): the last one answered.
+        self.upstreams[event["requestId"]] = headers.get(UPSTREAM_HEADER.lower(), "").split(",")[-1].strip()
+
+    def __repr__(self) -> str:
+        return f"event sockets answered by {self.upstreams}, closed {sorted(self.closed)}"
+
+    def current(self) -> tuple[str, str]:
+        """(request id, backend) of the tab's latest event socket (an older page's may never report closing)."""
+        assert self.upstreams, f"no event socket yet ({self})"
+        return list(self.upstreams.items())[-1]
+
+    def wait(self, condition: Callable[[], bool], what: str, timeout: float = 30) -> None:
+        """Until `condition()` holds; Playwright delivers the protocol's events while the page waits."""
+        deadline = time.monotonic() + timeout
+        while not condition():
+            assert time.monotonic() < deadline, f"{what}: not within {timeout} s ({self})"
+            self.page.wait_for_timeout(50)
+
+
+def _workbook(path: Path, tag: str, b2_monthly: int) -> Path:
+    from opex_app.domain.fiscal import FiscalYear
+    from tests.domain.workbooks import write_workbook
+
+    header = ["UID", "Description", "Tower", "Vendor", "Currency", *FiscalYear(FY_END).month_labels()]
+    lines = [("A1", "A", 1, 10000), ("B1", "B", 1, 20000), ("B2", "B", 2, b2_monthly)]
+    rows = [
+        [f"DEPLOY-{tag}-{uid}", f"Deploy proof {uid}", f"Deploy Tower {t} {tag}", f"Deploy Vendor {v} {tag}", "INR"]
+        + [amount] * 12
+        for uid, t, v, amount in lines
+    ]
+    return write_workbook(path, [header, *rows])
+
+
+def _kpi(page: Page, key: str):
+    return page.get_by_test_id(f"kpi-{key}").get_by_test_id("kpi-value")
+
+
+def _pick(page: Page, control: str, option: str) -> None:
+    page.get_by_test_id(f"dash-{control}").click()
+    page.get_by_role("option", name=option).click()
+
+
+def test_killing_the_worker_of_a_tab_loses_neither_login_nor_page_state(
+    page: Page, login: Callable[[str], object], running_app: RunningApp, stack: Stack, tmp_path: Path
+) -> None:
+    url, tag = running_app.url, uuid.uuid4().hex[:6].upper()
+    tower_b, vendor_2 = f"Deploy Tower B {tag}", f"Deploy Vendor 2 {tag}"
+    sockets = EventSockets(page)
+    login(running_app.analyst_email)
+    expect(page.get_by_test_id("user-role")).to_have_text("Analyst")
+
+    # The import page, through nginx: the upload goes to /_upload, the preview and commit over the websocket.
+    page.goto(f"{url}/import")
+    expect(page.get_by_test_id("import-kind")).to_contain_text("Budget lines")
+    page.locator("input[type=file]").set_input_files(_workbook(tmp_path / "fy55.xlsx", tag, 5000))
+    expect(page.get_by_test_id("import-commit")).to_be_enabled(timeout=SLOW)
+    page.get_by_test_id("import-commit").click()
+    expect(page.get_by_test_id("import-message")).to_contain_text(
+        "3 new and 0 changed line(s) were imported", timeout=SLOW
+    )
+
+    # The dashboard, live, with a tower picked: that choice is the page state the kill must not lose.
+    page.goto(f"{url}/?fy=FY55&as_of=2055-03-31")
+    expect(_kpi(page, "budget")).to_have_text("INR 4.20 L", timeout=SLOW)
+    expect(page.get_by_test_id("live-indicator")).to_be_visible()
+    _pick(page, "tower", tower_b)
+    expect(page).to_have_url(re.compile(rf"tower={re.escape(quote_plus(tower_b))}"))
+    expect(_kpi(page, "budget")).to_have_text("INR 3.00 L", timeout=SLOW)
+
+    socket, served = sockets.current()
+    assert served in stack.backends, f"nginx named {served!r}, backends are {list(stack.backends)}"
+    (survivor,) = set(stack.backends) - {served}
+
+    killed = stack.kill(served)
+    killed_at = time.monotonic()
+    sockets.wait(lambda: socket in sockets.closed, "the tab sees its socket close")
+    _pick(page, "vendor", vendor_2)  # queued by the page until its socket is back, then sent
+    expect(page).to_have_url(re.compile(rf"vendor={re.escape(quote_plus(vendor_2))}"), timeout=AFTER_KILL)
+    expect(_kpi(page, "budget")).to_have_text("INR 60,000", timeout=AFTER_KILL)
+    answered_after = time.monotonic() - killed_at
+    # The handler built the new address from the state it read from Redis: the tower picked before the kill.
+    expect(page).to_have_url(re.compile(rf"tower={re.escape(quote_plus(tower_b))}"))
+    expect(page.get_by_test_id("dash-tower")).to_contain_text(tower_b)
+    expect(page.get_by_test_id("user-role")).to_have_text("Analyst")
+    assert sockets.current()[1] == survivor, sockets
+    print(
+        f"\nworker failover: SIGKILLed the backend at {served} (pids {killed}); the next click's event was "
+        f"answered by {survivor} {answered_after:.2f} s after the kill"
+    )
+
+    # The surviving worker follows writes for this tab: a change committed elsewhere (the CLI's service) shows.
+    version = int(page.get_by_test_id("live-version").inner_text())
+    _import_as_operator(_workbook(tmp_path / "fy55-b2.xlsx", tag, 6000))
+    expect(_kpi(page, "budget")).to_have_text("INR 72,000", timeout=AFTER_KILL)
+    assert int(page.get_by_test_id("live-version").inner_text()) > version
+
+
+def _import_as_operator(path: Path) -> None:
+    from opex_app.auth.permissions import cli_principal
+    from opex_app.db import transaction
+    from opex_app.domain.fiscal import FiscalYear
+    from opex_app.services.imports import ImportOptions, run_import
+
+    with transaction() as session:
+        result = run_import(
+            session,
+            cli_principal(),
+            "budget",
+            path,
+            file_name=path.name,
+            options=ImportOptions(fiscal_year=FiscalYear(FY_END)),
+        )
+    assert result.status == "committed", result.message
