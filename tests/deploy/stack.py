@@ -147,9 +147,10 @@ def deploy_stack(database_url: str, redis_url: str, artifacts: Path) -> Iterator
         "GRANIAN_WORKERS": "1",
         "REFLEX_REDIS_LOCK_EXPIRATION": str(LOCK_EXPIRATION_MS),
     }
-    started = False
+    started, began = False, time.monotonic()
     try:
         export_frontend(app_env(database_url, redis_url, https_port, settings), folder / "web", folder / "export.log")
+        exported = time.monotonic()
         with ExitStack() as running:
             backends: dict[str, subprocess.Popen] = {}
             for name in ("a", "b"):  # one after the other: both write .web/backend/ when they start
@@ -157,6 +158,7 @@ def deploy_stack(database_url: str, redis_url: str, artifacts: Path) -> Iterator
                 backends[f"127.0.0.1:{port}"] = running.enter_context(
                     serve_backend(database_url, redis_url, folder / f"backend-{name}.log", port, settings)
                 )
+            backends_up = time.monotonic()
             certs = nginx_layout.self_signed_certificate(folder / "certs")
             conf = nginx_layout.lay_out(
                 folder / "nginx",
@@ -169,6 +171,10 @@ def deploy_stack(database_url: str, redis_url: str, artifacts: Path) -> Iterator
             )
             running.enter_context(nginx(conf, url, folder / "nginx.log"))
             started = True
+            print(
+                f"\ndeploy stack up in {time.monotonic() - began:.1f} s: frontend export {exported - began:.1f} s, "
+                f"two backends {backends_up - exported:.1f} s, nginx {time.monotonic() - backends_up:.1f} s"
+            )
             yield Stack(url=url, backends=backends, folder=folder)
     except BaseException:
         if not started:
