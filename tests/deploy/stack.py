@@ -13,9 +13,11 @@
 from __future__ import annotations
 
 import os
+import random
 import secrets
 import shutil
 import signal
+import socket
 import ssl
 import subprocess
 import tempfile
@@ -90,6 +92,20 @@ def redis_server(configured: str | None) -> Iterator[str]:
         stop(proc)
 
 
+def site_port() -> int:
+    """A free port for nginx below the kernel's ephemeral range: the site's port is baked into the frontend a minute
+    or two before nginx binds it, and a port from that range could meanwhile go to an outgoing connection."""
+    first_ephemeral = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    for port in random.sample(range(20000, min(first_ephemeral, 30000)), 200):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port between 20000 and the ephemeral range")
+
+
 def tls_context() -> ssl.SSLContext:
     """For the readiness checks: the certificate is a throwaway one made for this run."""
     context = ssl.create_default_context()
@@ -132,7 +148,7 @@ def deploy_stack(database_url: str, redis_url: str, artifacts: Path) -> Iterator
     # nginx's workers run as the config's `user www-data`: everything they read must be world-readable.
     folder = Path(tempfile.mkdtemp(prefix="opex-deploy-"))
     folder.chmod(0o755)
-    http_port, https_port = free_port(), free_port()
+    http_port, https_port = site_port(), site_port()
     # 127.0.0.1, not localhost: for `localhost` over https, Reflex's client drops the port from the backend URL
     # (it assumes a load balancer on 443; reflex's state.js getBackendURL), and nginx listens on a free port here.
     url = f"https://127.0.0.1:{https_port}"
