@@ -65,14 +65,6 @@ NO_DATA_LIBRARIES = UI | {"domain", "permissions", "settings"}
 NO_REFLEX = {"services", "domain", "models", "permissions", "auth", "db", "settings"}
 SQL = re.compile(r"\b(SELECT\b[\s\S]*\bFROM|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM)\b")
 
-# TEMPORARY, for the integrator to empty after merging: files owned by other engineers while the rule was
-# made true. (file, imported module) pairs; nothing else is exempt.
-TEMPORARY_ALLOWED = {
-    ("opex_app/pages/admin_users.py", "opex_app.auth.permissions"),
-    ("opex_app/pages/profile.py", "opex_app.auth.permissions"),
-    ("opex_app/state/upload_session.py", "opex_app.api.upload_guard"),
-}
-
 
 @dataclass(frozen=True)
 class Import:
@@ -132,8 +124,6 @@ def crossings(path: Path, root: Path = ROOT) -> list[str]:
     for imp in _imports(path, root):
         target = _layer(imp.module)
         where = f"{imp.file}:{imp.line} imports {imp.module}"
-        if (imp.file, imp.module) in TEMPORARY_ALLOWED:
-            continue
         if target is None:
             library = imp.module.split(".")[0]
             if own in NO_DATA_LIBRARIES and library in DATA_LIBRARIES:
@@ -168,15 +158,6 @@ def test_imports_stay_in_their_layer(path: Path) -> None:
     if _layer(_module_name(path)) in UI:
         problems += sql_in(path)
     assert not problems, "\n".join(problems)
-
-
-def test_the_temporary_allow_list_is_still_needed() -> None:
-    """An entry the code no longer needs must go, so the list only shrinks."""
-    used = set()
-    for file, module in TEMPORARY_ALLOWED:
-        if any(imp.module == module for imp in _imports(ROOT / file)):
-            used.add((file, module))
-    assert used == TEMPORARY_ALLOWED, f"no longer needed, remove: {sorted(TEMPORARY_ALLOWED - used)}"
 
 
 def test_the_check_sees_a_crossing(tmp_path: Path) -> None:

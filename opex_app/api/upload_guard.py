@@ -23,13 +23,9 @@ from typing import Any
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from opex_app.services.errors import UploadRefused as Refused
+
 UPLOAD_PATH = "/_upload"
-
-
-class Refused(Exception):
-    def __init__(self, status: int, detail: str) -> None:
-        super().__init__(detail)
-        self.status, self.detail = status, detail
 
 
 Authorise = Callable[[Scope, str, Any], Awaitable[None]]  # raises Refused(401 or 403)

@@ -7,15 +7,14 @@ from typing import Any
 
 import reflex as rx
 
-from opex_app.auth.permissions import Permission, RoleName
+from opex_app import routes
 from opex_app.components.layout import app_page
 from opex_app.components.pager import pager
-from opex_app.state.admin import NO_SECRET, REVEALED_SECRET, UsersState
+from opex_app.state.admin import NO_SECRET, REVEALED_SECRET, ROLES, UsersState
 
 # Reflex turns state attributes into Vars and handlers into event specs, which mypy cannot see.
 S: Any = UsersState
 
-ROLES = [r.value for r in RoleName]  # least to most powerful
 COLUMNS = [
     ("email", "E-mail"),
     ("name", "Name"),
@@ -236,7 +235,7 @@ def _secret_dialog() -> rx.Component:
     )
 
 
-@app_page("/admin/users", "Users", on_load=[UsersState.load], permission=Permission.MANAGE_USERS)
+@app_page(routes.USERS, on_load=[UsersState.load])
 def users_page() -> rx.Component:
     return rx.vstack(
         rx.card(rx.vstack(rx.heading("Add a colleague", size="3"), _add_form(), spacing="2"), width="100%"),

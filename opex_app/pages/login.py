@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import reflex as rx
 
+from opex_app import routes
 from opex_app.components.layout import ACCENT
 from opex_app.state.login import FORM_ID, LoginState
 
 
-@rx.page(route="/login", title="Log in · OPEX Manager", on_load=LoginState.redirect_if_logged_in)
+@rx.page(
+    route=routes.LOGIN.path, title=f"{routes.LOGIN.title} · OPEX Manager", on_load=LoginState.redirect_if_logged_in
+)
 def login_page() -> rx.Component:
     return rx.center(
         rx.card(

@@ -7,7 +7,7 @@ from typing import Any
 
 import reflex as rx
 
-from opex_app.auth.permissions import Permission
+from opex_app import routes
 from opex_app.components.layout import app_page
 from opex_app.state.base import AppState
 from opex_app.state.profile import (
@@ -218,7 +218,7 @@ def _sections() -> list[rx.Component]:
     return [_number_format_card(), _password_card(), _tokens_card()]
 
 
-@app_page("/profile", "Profile", on_load=[ProfileState.load], permission=Permission.VIEW_DASHBOARDS)
+@app_page(routes.PROFILE, on_load=[ProfileState.load])
 def profile_page() -> rx.Component:
     return rx.vstack(
         rx.cond(

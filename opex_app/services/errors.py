@@ -13,6 +13,14 @@ class NotFound(ServiceError):
     pass
 
 
+class UploadRefused(Exception):
+    """An upload refused before its body is stored: the HTTP status (400, 401, 403, 413) and one line for the user."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status, self.detail = status, detail
+
+
 class Conflict(ServiceError):
     """Someone else changed the record first (optimistic locking)."""
 

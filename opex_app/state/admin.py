@@ -16,6 +16,7 @@ from opex_app.state.guard import current_principal, guarded
 # A generated password is never a state var (nor pickled into the state store): the handler that made it sends
 # it once, inside the client-side script that opens the dialog; it lives in the page's memory until the dialog
 # closes. {"email": ..., "password": ...}; an empty password means no dialog.
+ROLES = [r.value for r in RoleName]  # least to most powerful: the role pickers' choices
 NO_SECRET = {"email": "", "password": ""}
 REVEALED_SECRET = ClientStateVar.create("opex_revealed_secret", default=NO_SECRET)
 

@@ -15,6 +15,7 @@ from typing import Any
 import reflex as rx
 from reflex.state import BaseState
 
+from opex_app import routes
 from opex_app.auth.permissions import Permission, PermissionDenied, Principal, require
 from opex_app.db import read_session, transaction
 from opex_app.services import sessions
@@ -22,8 +23,8 @@ from opex_app.services.purchase_orders import pending_count
 from opex_app.services.request_ids import new_request_id
 from opex_app.state.guard import public_handler
 
-LOGIN_ROUTE = "/login"
-HOME_ROUTE = "/"
+LOGIN_ROUTE = routes.LOGIN.path
+HOME_ROUTE = routes.DASHBOARD.path
 # Expires the cookie (the server already ended its session), then a full navigation: a new event socket,
 # without the cookie, for the login page.
 LOGOUT_SCRIPT = (

@@ -14,10 +14,10 @@ from typing import Any
 from starlette.datastructures import Headers
 from starlette.types import Scope
 
-from opex_app.api.upload_guard import Refused
 from opex_app.auth.permissions import Principal
 from opex_app.db import transaction
 from opex_app.services import sessions
+from opex_app.services.errors import UploadRefused as Refused
 from opex_app.state.base import AppState
 from opex_app.state.guard import GUARD_ATTR
 
