@@ -14,6 +14,7 @@ from typing import Any
 from opex_app.auth.permissions import Permission, Principal
 from opex_app.db import read_session, transaction
 from opex_app.domain.money import format_indian
+from opex_app.domain.url_params import page_number
 from opex_app.services import actuals, reporting_basis
 from opex_app.services import purchase_orders as pos
 from opex_app.services.errors import Conflict, ServiceError
@@ -167,8 +168,7 @@ class UnlinkedActualsState(AppState):
     def load(self) -> None:
         """on_load: the first page of the queue."""
         self.message, self.warnings, self.link_ref = "", [], 0
-        page = self.router.url.query_parameters.get("page", "1")
-        self.page_number = int(page) if str(page).isdigit() else 1
+        self.page_number = page_number(self.router.url.query_parameters.get("page", "1"))
         self._read()
 
     @guarded(Permission.EDIT_BUDGET)

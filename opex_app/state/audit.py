@@ -12,6 +12,7 @@ from opex_app import routes
 from opex_app.auth.permissions import Permission
 from opex_app.db import read_session
 from opex_app.domain.money import as_number_format
+from opex_app.domain.url_params import page_number, query_params
 from opex_app.services.audit_log import AuditQuery, AuditRow, search
 from opex_app.state.base import AppState
 from opex_app.state.guard import current_principal, guarded
@@ -61,7 +62,7 @@ class AuditState(AppState):
     @guarded(Permission.VIEW_AUDIT)
     def load(self) -> None:
         """on_load: read the filters and page from the URL and query that one page."""
-        params = dict(self.router.url.query_parameters)
+        params = query_params(self.router.url.query_parameters)
         query, self.warnings = AuditQuery.from_params(params)
         for name in FILTERS:  # the form shows what the address says, an unreadable date included
             setattr(self, name, str(params.get(name) or "").strip()[:100])
@@ -72,7 +73,7 @@ class AuditState(AppState):
                 session,
                 principal=current_principal(),
                 query=query,
-                page=int(page) if page.isdigit() else 1,
+                page=page_number(page),
                 number_format=as_number_format(self.number_format),
             )
         self.rows = [shown_row(r) for r in found.rows]

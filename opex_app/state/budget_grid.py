@@ -22,6 +22,7 @@ from opex_app.auth.permissions import Permission
 from opex_app.db import read_session
 from opex_app.domain.budget_fields import LABELS, MONTH_FIELDS
 from opex_app.domain.money import format_indian
+from opex_app.domain.url_params import page_number, query_params
 from opex_app.services import masters, reporting_basis
 from opex_app.services.budget_lines import PAGE_SIZE, SORT_KEYS, LinePage, list_lines
 from opex_app.services.budget_query import BudgetFilter
@@ -108,17 +109,14 @@ class BudgetGridState(AppState):
         return grid_url(view["flt"], sort=view["sort"], descending=view["descending"], page=view["page"])
 
     def _read_url(self) -> None:
-        params = dict(self.router.url.query_parameters)
+        params = query_params(self.router.url.query_parameters)
         flt = BudgetFilter.from_params(params)
         for name in (*FILTER_FIELDS, "search"):
             setattr(self, name, getattr(flt, name))
         sort = params.get("sort", DEFAULT_SORT)
         self.sort_key = sort if sort in SORT_KEYS else DEFAULT_SORT
         self.descending = params.get("desc", "") in {"1", "true", "yes"}
-        try:
-            self.page_number = max(1, int(params.get("page", "1")))
-        except ValueError:
-            self.page_number = 1
+        self.page_number = page_number(params.get("page", "1"))
 
     def _show(self, page: LinePage) -> None:
         self.fy = page.fiscal_year or self.fy

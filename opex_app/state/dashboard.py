@@ -27,6 +27,7 @@ from opex_app.domain.analytics.dashboard import Kpis
 from opex_app.domain.analytics.filters import FILTER_DIMENSIONS, FILTER_LABELS, Filters
 from opex_app.domain.fiscal import FiscalYear
 from opex_app.domain.money import NUMBER_FORMATS, NumberFormat, as_number_format, format_amount, format_short
+from opex_app.domain.url_params import query_params
 from opex_app.services import masters, reporting_basis
 from opex_app.services.budget_query import BudgetFilter
 from opex_app.services.dashboard import DashboardResult, dashboard
@@ -258,7 +259,7 @@ class DashboardState(AppState):
     @guarded(Permission.VIEW_DASHBOARDS)
     async def load(self) -> Any:
         """on_load: read the view from the URL, compute it off the event loop, then follow the data version."""
-        query, self.notices = DashboardQuery.from_params(dict(self.router.url.query_parameters))
+        query, self.notices = DashboardQuery.from_params(query_params(self.router.url.query_parameters))
         principal = current_principal()
         self._live_id = live.new_live_id()  # any older loop of this tab stops at its next look
         choices = await asyncio.to_thread(read_choices)

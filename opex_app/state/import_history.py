@@ -9,6 +9,7 @@ import reflex as rx
 from opex_app.auth.permissions import Permission
 from opex_app.db import read_session
 from opex_app.domain.money import format_amount
+from opex_app.domain.url_params import page_number
 from opex_app.services import import_history
 from opex_app.services.downloads import Ticket
 from opex_app.services.errors import ServiceError
@@ -58,8 +59,7 @@ class ImportHistoryState(AppState):
 
     @guarded(Permission.VIEW_AUDIT)
     def load(self) -> None:
-        page = str(self.router.url.query_parameters.get("page", "1"))
-        self.page_number = int(page) if page.isdigit() else 1
+        self.page_number = page_number(self.router.url.query_parameters.get("page", "1"))
         self.error = ""
         self._read()
 

@@ -16,6 +16,7 @@ from opex_app import routes
 from opex_app.auth.permissions import Permission
 from opex_app.db import read_session
 from opex_app.domain.po_workflow import PoStatus
+from opex_app.domain.url_params import page_number, query_params
 from opex_app.services import masters, reporting_basis
 from opex_app.services import purchase_orders as pos
 from opex_app.services.errors import ServiceError
@@ -97,15 +98,12 @@ class PoListState(AppState):
         return pos.PoFilter(status=self.status, vendor=self.vendor, tower=self.tower, fy=self.fy, text=self.text)
 
     def _read_url(self) -> None:
-        params = dict(self.router.url.query_parameters)
+        params = query_params(self.router.url.query_parameters)
         flt = pos.PoFilter.from_params(params)
         self.status, self.vendor, self.tower, self.fy, self.text = flt.status, flt.vendor, flt.tower, flt.fy, flt.text
         sort = str(params.get("sort", DEFAULT_SORT))
         self.sort = sort if sort.lstrip("-") in pos.SORT_KEYS else DEFAULT_SORT
-        try:
-            self.page_number = max(1, int(params.get("page", "1")))
-        except ValueError:
-            self.page_number = 1
+        self.page_number = page_number(params.get("page", "1"))
 
     @guarded(Permission.VIEW_DASHBOARDS)
     def load(self) -> None:

@@ -25,6 +25,7 @@ from opex_app.domain.analytics import LEVELS, Level, Period
 from opex_app.domain.export.variance_workbook import LEVEL_LABELS
 from opex_app.domain.fiscal import FiscalYear
 from opex_app.domain.money import format_amount
+from opex_app.domain.url_params import query_params
 from opex_app.services import analytics, app_settings, dashboard, reporting_basis, variance_comments
 from opex_app.services.downloads import Ticket
 from opex_app.services.errors import ServiceError
@@ -210,6 +211,7 @@ class VarianceState(AppState):
 
     def _clear(self) -> None:
         self.rows, self.totals, self.member_count, self.flagged_count, self.page_count = [], {}, 0, 0, 1
+        self.page_number = 1  # not the address's page of a report that could not be computed
 
     def _refresh(self, principal: Principal) -> None:
         """Compute the report of the choices on screen and show its current page."""
@@ -235,7 +237,7 @@ class VarianceState(AppState):
     @guarded(Permission.VIEW_DASHBOARDS)
     def load(self) -> None:
         """on_load: read the choices from the URL, then compute and show that report."""
-        view, ignored = VarianceView.from_params(dict(self.router.url.query_parameters))
+        view, ignored = VarianceView.from_params(query_params(self.router.url.query_parameters))
         self.fy, self.level, self.period, self.as_of, self.page_number = (
             view.fy,
             view.level,
