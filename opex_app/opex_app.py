@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex.utils.prerequisites import get_states_dir
 from starlette.types import ASGIApp
 
 from opex_app.api.http_metrics import HttpMetricsMiddleware
@@ -34,6 +35,7 @@ from opex_app.pages import (  # noqa: F401
 )
 from opex_app.services.log_lines import configure_logging
 from opex_app.services.metrics import forget_dead_processes
+from opex_app.services.private_files import keep_files_private
 from opex_app.settings import get_settings
 from opex_app.state.backend_errors import backend_exception_handler
 from opex_app.state.reflex_hook import install as install_event_hook
@@ -63,3 +65,12 @@ app = rx.App(
     api_transformer=[api, metrics_api, _upload_guard, SecurityHeadersMiddleware, _http_metrics],
     backend_exception_handler=backend_exception_handler,
 )
+
+
+def _files_private() -> None:
+    """Each serving worker, at start: umask 077 and the data folders and Reflex's saved tab states (`.states`,
+    when there is no Redis) private to the app's user (services/private_files.py says why not at import)."""
+    keep_files_private(extra_folders=[get_states_dir()])
+
+
+app.register_lifespan_task(_files_private)

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from opex_app.services.private_files import make_private, private_folder, write_private
 from opex_app.settings import get_settings
 
 TICKET_TTL = timedelta(minutes=10)
@@ -131,8 +132,7 @@ def issue(
     if the block raises, the partial file is removed and the token never works.
     """
     created = now or _now()
-    folder = downloads_dir()
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_folder(downloads_dir())
     sweep(created)
     token = secrets.token_urlsafe(32)
     name = safe_file_name(file_name)
@@ -141,6 +141,7 @@ def issue(
         yield ticket
         if not ticket.path.is_file():
             raise RuntimeError("no file was written for the download")
+        make_private(ticket.path)  # written by a workbook library, under whatever umask this process has
         stamp = created.isoformat()
         meta = {
             "file_name": ticket.file_name,
@@ -151,7 +152,7 @@ def issue(
             "signature": _signature(token, user_id, stamp, ticket.file_name, media_type, activity),
         }
         staging = folder / f"{token}{_META}.tmp"
-        staging.write_text(json.dumps(meta), encoding="utf-8")
+        write_private(staging, json.dumps(meta).encode())
         os.replace(staging, folder / f"{token}{_META}")  # atomic: the ticket appears complete or not at all
     except BaseException:
         ticket.path.unlink(missing_ok=True)

@@ -6,15 +6,12 @@ copy, private to the app's user (folders 0700, file 0600), under the name it was
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 from pathlib import Path
 
 from opex_app.services.downloads import safe_file_name
+from opex_app.services.private_files import private_folder, write_private
 from opex_app.settings import get_settings
-
-_FOLDER_MODE = 0o700
-_FILE_MODE = 0o600
 
 
 def batch_folder(batch_id: int) -> Path:
@@ -26,15 +23,9 @@ def keep_original(batch_id: int, file_name: str, data: bytes) -> Path:
     folder = batch_folder(batch_id)
     if folder.exists():  # left by a database this one replaced (ids start again): not this batch's file
         shutil.rmtree(folder)
-    for path in (folder.parent, folder):
-        path.mkdir(mode=_FOLDER_MODE, exist_ok=True, parents=True)
-        path.chmod(_FOLDER_MODE)  # mkdir's mode is masked by the umask
-    target = kept_path(batch_id, file_name)
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, _FILE_MODE)
-    with os.fdopen(fd, "wb") as out:
-        out.write(data)
-    target.chmod(_FILE_MODE)
-    return target
+    private_folder(folder.parent)
+    private_folder(folder)
+    return write_private(kept_path(batch_id, file_name), data)
 
 
 def kept_path(batch_id: int, file_name: str) -> Path:

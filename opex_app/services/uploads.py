@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from opex_app.services.errors import ServiceError
+from opex_app.services.private_files import private_folder, write_private
 from opex_app.settings import get_settings
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
@@ -16,9 +17,7 @@ ABANDONED_AFTER_SECONDS = 24 * 3600  # an upload never committed nor discarded i
 
 
 def upload_dir() -> Path:
-    path = get_settings().data_dir / "uploads"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return private_folder(get_settings().data_dir / "uploads")
 
 
 def save_upload(file_name: str, data: bytes) -> str:
@@ -33,7 +32,7 @@ def save_upload(file_name: str, data: bytes) -> str:
         )
     _sweep_abandoned()
     upload_id = secrets.token_urlsafe(24)
-    (upload_dir() / f"{upload_id}{suffix}").write_bytes(data)
+    write_private(upload_dir() / f"{upload_id}{suffix}", data)
     return upload_id
 
 
