@@ -49,7 +49,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "domain": {"permissions"},
     "models": {"domain"},
     "permissions": set(),
-    "auth": {"permissions"},
+    "auth": {"permissions", "settings"},  # the hashing cost follows OPEX_ENV
     "db": {"settings"},
     "settings": set(),
     "doors": {"services", "db", "auth", "permissions", "domain", "settings", "models"},

@@ -1,5 +1,12 @@
 """End-to-end fixtures: the real app (`reflex run --env prod`, Redis state manager) started once per
-test session against the test database, and Debian's Chromium driven by Playwright."""
+test session against the test database, and Debian's Chromium driven by Playwright.
+
+Timeouts are set once, here, and generous: on a busy two-core machine a login or a page's on_load can take
+seconds, which is slowness, not a fault. Tests wait on the app's own signals (a visible element, a text, a
+data attribute the state renders) through `expect`, never on fixed sleeps; Playwright's own 5 s default for
+`expect` timed the login and refusal tests out under load. The app and its users hash passwords at argon2's
+test cost (OPEX_ENV=test, see opex_app/auth/passwords.py), so each login does not spend 0.7 s of CPU.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.app_process import serve_app
 from tests.conftest import IN_CI
@@ -28,6 +36,10 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = ROOT / "test-artifacts"
 PASSWORD = "correct horse battery"
+EXPECT_TIMEOUT_MS = 30_000  # every expect(...) waits this long for the app's signal
+ACTION_TIMEOUT_MS = 30_000  # clicks, fills and navigations
+
+expect.set_options(timeout=EXPECT_TIMEOUT_MS)
 
 
 def _need(ok: bool, what: str) -> None:
@@ -62,13 +74,15 @@ class RunningApp:
 def running_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
     _need(Path(CHROMIUM).exists(), f"Chromium at {CHROMIUM}")
     redis_url = _redis_url()
+    from opex_app.auth import passwords
     from opex_app.auth.permissions import RoleName, cli_principal
     from opex_app.db import transaction
     from opex_app.services.users import create_user
 
     tag = uuid.uuid4().hex[:6]
     emails = {role: f"{role.value}-{tag}@example.com" for role in (RoleName.ADMIN, RoleName.VIEWER, RoleName.ANALYST)}
-    with transaction() as session:
+    with pytest.MonkeyPatch.context() as patch, transaction() as session:
+        patch.setattr(passwords, "_hasher", passwords.hasher_for("test"))  # as the app started below hashes
         for role, email in emails.items():
             create_user(
                 session,
@@ -81,7 +95,12 @@ def running_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
 
     ARTIFACTS.mkdir(exist_ok=True)
     # a state that grows too large fails the test, not production
-    limits = {"REFLEX_PERF_MODE": "raise", "REFLEX_STATE_SIZE_LIMIT": "1000", "GRANIAN_WORKERS": "2"}
+    limits = {
+        "REFLEX_PERF_MODE": "raise",
+        "REFLEX_STATE_SIZE_LIMIT": "1000",
+        "GRANIAN_WORKERS": "2",
+        "OPEX_ENV": "test",
+    }
     # as deployed: the two workers write their metrics into one directory (tests/e2e/test_metrics.py reads it)
     limits["PROMETHEUS_MULTIPROC_DIR"] = str(tmp_path_factory.mktemp("metrics"))
     with serve_app(database_url, redis_url, ARTIFACTS / "app.log", limits) as (base, _pid):
@@ -101,7 +120,7 @@ def chromium(running_app: RunningApp) -> Iterator[object]:
 @pytest.fixture()
 def page(chromium, request):
     context = chromium.new_context(viewport={"width": 1366, "height": 768})
-    context.set_default_timeout(20_000)
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
     tab = context.new_page()
     yield tab
     ARTIFACTS.mkdir(exist_ok=True)
