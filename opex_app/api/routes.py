@@ -67,12 +67,21 @@ def _attachment(file_name: str) -> str:
     return f"attachment; filename*=utf-8''{quoted}" if quoted != file_name else f'attachment; filename="{file_name}"'
 
 
-async def _chunks(handle: BinaryIO) -> AsyncIterator[bytes]:
+async def _deliver(ticket: downloads.Ticket, handle: BinaryIO, size: int) -> AsyncIterator[bytes]:
+    """The file's bytes; the ticket is spent when the last one has been sent, and given back when the transfer
+    breaks off before (the browser gone, the connection reset): the browser retries an interrupted download."""
+    sent = 0
     try:
         while chunk := await asyncio.to_thread(handle.read, 1 << 16):
             yield chunk
+            sent += len(chunk)
     finally:
         handle.close()
+        # plain calls (a rename or two unlinks): this may run while the task is being cancelled
+        if sent >= size:
+            downloads.discard(ticket)
+        else:
+            downloads.release(ticket)
 
 
 def client_ip(request: Request) -> str:
@@ -102,10 +111,11 @@ async def download(request: Request) -> Response:
     """Serve a generated file once (GET /api/downloads/{token}); the token is the capability.
 
     HEAD answers without using the ticket up, so a probe cannot spend someone's download.
-    GET logs it in the activity log, opens the file, then removes the ticket's files, then streams from the open
-    handle (POSIX keeps the bytes of an unlinked file open): a FileResponse removing them in its background task
-    raced the server, since under granian it hands the path over (ASGI pathsend) and the file could be gone
-    before it was read.
+    GET claims the ticket (of two requests for it, one gets it) and logs it in the activity log, streams the file from a handle, and spends
+    the ticket only once the last byte went out. Spending it on the request instead, as before, turned a
+    transfer broken off midway into a bare 404 for the browser's retry (Chromium resumes an interrupted
+    download with a new GET). The files stay until then: streaming from our own handle, never handing the
+    path to the server (a FileResponse under granian is served after the response returns, ASGI pathsend).
     """
     token = request.path_params["token"]
     if request.method == "HEAD":
@@ -117,11 +127,14 @@ async def download(request: Request) -> Response:
     headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
     if request.method == "HEAD":
         return FileResponse(ticket.path, media_type=ticket.media_type, filename=ticket.file_name, headers=headers)
-    handle = await asyncio.to_thread(ticket.path.open, "rb")
+    try:
+        handle = await asyncio.to_thread(ticket.path.open, "rb")
+    except OSError:
+        downloads.release(ticket)
+        raise
     size = os.fstat(handle.fileno()).st_size
-    await asyncio.to_thread(downloads.discard, ticket)
     headers |= {"Content-Disposition": _attachment(ticket.file_name), "Content-Length": str(size)}
-    return StreamingResponse(_chunks(handle), media_type=ticket.media_type, headers=headers)
+    return StreamingResponse(_deliver(ticket, handle, size), media_type=ticket.media_type, headers=headers)
 
 
 api = Starlette(

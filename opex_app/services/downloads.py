@@ -198,7 +198,8 @@ def claim(token: str, *, now: datetime | None = None, user_id: int | None = None
     another user's (which leaves it for its owner).
 
     Claiming renames the metadata file, which is atomic: of two concurrent requests (on any
-    workers) exactly one gets the ticket. The caller serves ``ticket.path`` then calls ``discard``.
+    workers) exactly one gets the ticket. The caller serves ``ticket.path``, then calls ``discard`` once the last
+    byte is sent, or ``release`` if the transfer broke off before.
     """
     if not is_valid_token(token):
         return None
@@ -218,6 +219,16 @@ def claim(token: str, *, now: datetime | None = None, user_id: int | None = None
             ticket.path.unlink(missing_ok=True)
         return None
     return ticket
+
+
+def release(ticket: Ticket) -> None:
+    """Give back a claimed ticket whose file did not reach the browser (the transfer broke off): the browser's
+    retry, or its resumption of the interrupted download, then gets the file instead of a 404."""
+    folder = ticket.path.parent
+    try:
+        os.rename(folder / f"{ticket.token}{_CLAIMED}", folder / f"{ticket.token}{_META}")
+    except FileNotFoundError:  # swept meanwhile: it had expired
+        return
 
 
 def discard(ticket: Ticket) -> None:
