@@ -38,6 +38,7 @@ from opex_app.services.metrics import forget_dead_processes
 from opex_app.services.private_files import keep_files_private
 from opex_app.settings import get_settings
 from opex_app.state.backend_errors import backend_exception_handler
+from opex_app.state.guard import refuse_unguarded_handlers
 from opex_app.state.reflex_hook import install as install_event_hook
 from opex_app.state.upload_session import authorise_upload
 
@@ -65,6 +66,7 @@ app = rx.App(
     api_transformer=[api, metrics_api, _upload_guard, SecurityHeadersMiddleware, _http_metrics],
     backend_exception_handler=backend_exception_handler,
 )
+refuse_unguarded_handlers()  # every page and state is imported by now
 
 
 def _files_private() -> None:

@@ -98,3 +98,29 @@ def guarded(permission: Permission) -> Callable[[F], F]:
 def public_handler(fn: F) -> F:
     setattr(fn, PUBLIC_ATTR, True)
     return fn
+
+
+def unguarded_handlers() -> list[str]:
+    """`Class.handler` of every event handler of the app's states that is neither guarded nor public (setvar
+    aside: it only calls a `set_<name>` handler, which is then one of these)."""
+    found, todo = [], list(rx.State.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if not cls.__module__.startswith("opex_app.") or cls._mixin:
+            continue
+        for name, handler in cls.event_handlers.items():
+            fn = handler.fn
+            if name != "setvar" and getattr(fn, GUARD_ATTR, None) is None and not getattr(fn, PUBLIC_ATTR, False):
+                found.append(f"{cls.__name__}.{name}")
+    return sorted(set(found))
+
+
+def refuse_unguarded_handlers() -> None:
+    """At app start: stop if any handler would run without the permission check, e.g. the setters Reflex
+    generates for every var when REFLEX_STATE_AUTO_SETTERS=true (set_session_token, set_permissions, ...)."""
+    if unguarded := unguarded_handlers():
+        shown = ", ".join(unguarded[:5]) + (f" and {len(unguarded) - 5} more" if len(unguarded) > 5 else "")
+        raise RuntimeError(
+            f"event handlers without a permission check: {shown}. Is REFLEX_STATE_AUTO_SETTERS set? It must not be."
+        )

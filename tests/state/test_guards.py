@@ -76,3 +76,22 @@ def test_admin_passes_the_same_guard(database_url: str, role: RoleName) -> None:
     assert "guarded-ok@example.com" in fake_state.message
     with read_session() as session:
         assert session.exec(select(AppUser).where(AppUser.email == "guarded-ok@example.com")).one()
+
+
+def test_the_app_would_not_start_with_an_unguarded_handler(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same check runs when the app module loads (opex_app.py): a handler without require() stops the start,
+    whatever put it there (a new handler without @guarded, the setters of REFLEX_STATE_AUTO_SETTERS=true)."""
+    from opex_app.state.budget_grid import BudgetGridState
+    from opex_app.state.guard import refuse_unguarded_handlers, unguarded_handlers
+
+    assert unguarded_handlers() == []
+    refuse_unguarded_handlers()
+    BudgetGridState._create_setter("page_number", BudgetGridState.vars["page_number"])  # what auto-setters do
+    try:
+        assert unguarded_handlers() == ["BudgetGridState.set_page_number"]
+        with pytest.raises(RuntimeError, match=r"BudgetGridState\.set_page_number\. Is REFLEX_STATE_AUTO_SETTERS set"):
+            refuse_unguarded_handlers()
+    finally:
+        del BudgetGridState.event_handlers["set_page_number"]
+        delattr(BudgetGridState, "set_page_number")
+    assert unguarded_handlers() == []
