@@ -13,6 +13,7 @@ from typing import Any
 
 MAX_VALUE_LENGTH = 200  # longer than any name, UID or date a page's URL carries
 MAX_PAGE = 10**9
+MAX_ID = 2**31 - 1  # PostgreSQL integer: a larger id in a query fails it instead of finding nothing
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _WHOLE = re.compile(r"[0-9]{1,10}")
 
@@ -34,3 +35,12 @@ def page_number(value: Any) -> int:
     if not _WHOLE.fullmatch(text):
         return 1
     return min(max(1, int(text)), MAX_PAGE)
+
+
+def record_id(value: Any) -> int | None:
+    """The id in an address like /pos/<id>: ASCII digits within PostgreSQL's integer, else None (not found)."""
+    text = str(value)
+    if not _WHOLE.fullmatch(text):
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None

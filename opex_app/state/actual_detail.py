@@ -20,6 +20,7 @@ from opex_app import routes
 from opex_app.auth.permissions import Permission
 from opex_app.db import read_session, transaction
 from opex_app.domain.money import format_indian
+from opex_app.domain.url_params import record_id
 from opex_app.services import actuals, audit, fx, masters, reporting_basis
 from opex_app.services.errors import Conflict, NotFound, ServiceError
 from opex_app.state.base import AppState
@@ -128,7 +129,7 @@ class ActualDetailState(AppState):
 
     def _id_from_url(self) -> int | None:
         parts = [p for p in self.router.url.path.split("/") if p]
-        return int(parts[1]) if len(parts) >= 2 and parts[0] == "actuals" and parts[1].isdigit() else None
+        return record_id(parts[1]) if len(parts) >= 2 and parts[0] == "actuals" else None
 
     def _load_choices(self) -> None:
         with read_session() as session:

@@ -20,6 +20,7 @@ from opex_app.db import read_session, transaction
 from opex_app.domain.analytics import as_of_month
 from opex_app.domain.budget_fields import MONTH_FIELDS
 from opex_app.domain.money import format_indian
+from opex_app.domain.url_params import record_id
 from opex_app.services import audit_log, budget_lines, masters, reporting_basis
 from opex_app.services.budget_lines import ATTRIBUTE_LABELS, EDITABLE_FIELDS, LineDetail
 from opex_app.services.errors import Conflict, NotFound, ServiceError
@@ -163,7 +164,7 @@ class BudgetLineState(AppState):
 
     def _line_id_from_url(self) -> int | None:
         last = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
-        return int(last) if last.isdigit() else None
+        return record_id(last)
 
     def _show(self, detail: LineDetail) -> None:
         self.not_found = ""

@@ -14,6 +14,7 @@ from opex_app.auth.permissions import Permission
 from opex_app.db import read_session, transaction
 from opex_app.domain import po_workflow
 from opex_app.domain.po_workflow import PoAction
+from opex_app.domain.url_params import record_id
 from opex_app.services import purchase_orders as pos
 from opex_app.services import reporting_basis
 from opex_app.services.errors import NotFound, ServiceError
@@ -143,7 +144,7 @@ class PoDetailState(PoDecisionMixin, AppState):
 
     def _id_from_url(self) -> int | None:
         parts = [p for p in self.router.url.path.split("/") if p]
-        return int(parts[1]) if len(parts) >= 2 and parts[0] == "pos" and parts[1].isdigit() else None
+        return record_id(parts[1]) if len(parts) >= 2 and parts[0] == "pos" else None
 
     def _read(self) -> bool:
         po_id = self._id_from_url()

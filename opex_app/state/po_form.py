@@ -22,6 +22,7 @@ from opex_app.auth.permissions import Permission
 from opex_app.db import read_session, transaction
 from opex_app.domain.ingest.amounts import parse_amount
 from opex_app.domain.money import format_indian
+from opex_app.domain.url_params import record_id
 from opex_app.services import fx, masters, reporting_basis
 from opex_app.services import purchase_orders as pos
 from opex_app.services.errors import Conflict, NotFound, ServiceError
@@ -126,7 +127,7 @@ class PoFormState(AppState):
 
     def _id_from_url(self) -> int | None:
         parts = [p for p in self.router.url.path.split("/") if p]
-        return int(parts[1]) if len(parts) == 3 and parts[2] == "edit" and parts[1].isdigit() else None
+        return record_id(parts[1]) if len(parts) == 3 and parts[2] == "edit" else None
 
     def _recount(self) -> None:
         """The allocations' total against the PO value (amounts as the service reads them)."""

@@ -56,11 +56,11 @@ def act_as(monkeypatch: pytest.MonkeyPatch, who: Principal | None) -> None:
     monkeypatch.setattr(AppState, "_principal", lambda self: who)
 
 
-def fresh_state(cls: type[rx.State], query: str = "") -> Any:
-    """A new tab's state tree, returning the instance of `cls`; `query` is the page URL's query string."""
+def fresh_state(cls: type[rx.State], query: str = "", route: str = "") -> Any:
+    """A new tab's state tree, returning the instance of `cls`; `route` and `query` are the page's address."""
     root = rx.State(_reflex_internal_init=True)
     path = cls.get_full_name().split(".")[1:]
-    route = "/" + cls.__name__.lower()
+    route = route or "/" + cls.__name__.lower()
     root._update_router_vars(
         {
             "pathname": route,

@@ -244,3 +244,29 @@ def test_page_numbers_are_small_whole_numbers(value: Any) -> None:
     assert 1 <= number <= MAX_PAGE
     if str(value).isascii() and str(value).isdigit() and len(str(value)) <= 9 and int(value) > 0:
         assert number == int(value)
+
+
+DETAIL_PAGES = ["/budgets/{}", "/pos/{}", "/pos/{}/edit", "/actuals/{}"]
+segments = st.one_of(
+    st.sampled_from(["0", "-1", "²", "١٢", "2147483648", "99999999999", "9" * 5000, "1e3", " 1", "%00", ".."]),
+    st.integers(min_value=-(10**12), max_value=10**12).map(str),
+    st.text(alphabet=st.characters(codec="utf-8", exclude_characters="/?#"), min_size=1, max_size=12),
+)
+
+
+@EXAMPLES
+@given(segment=segments)
+def test_detail_addresses(as_admin: Seeded, segment: str) -> None:
+    """/budgets/<id>, /pos/<id>, /pos/<id>/edit, /actuals/<id> with anything for the id: the page loads and
+    says it found nothing (never an id past PostgreSQL's integer, never a digit that is not ASCII)."""
+    from opex_app.state.actual_detail import ActualDetailState
+    from opex_app.state.budget_line import BudgetLineState
+    from opex_app.state.po_detail import PoDetailState
+    from opex_app.state.po_form import PoFormState
+
+    for cls, pattern in zip(
+        (BudgetLineState, PoDetailState, PoFormState, ActualDetailState), DETAIL_PAGES, strict=True
+    ):
+        state = fresh_state(cls, route=pattern.format(segment))
+        sent = run_handler(cls.event_handlers["load"].fn, state)
+        assert not any("permission-denied" in str(item) for item in sent)
