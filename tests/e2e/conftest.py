@@ -68,6 +68,7 @@ class RunningApp:
     viewer_email: str
     analyst_email: str
     password: str = PASSWORD
+    pid: int = 0  # the `reflex run` process; its workers are its descendants
 
 
 @pytest.fixture(scope="session")
@@ -103,8 +104,8 @@ def running_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
     }
     # as deployed: the two workers write their metrics into one directory (tests/e2e/test_metrics.py reads it)
     limits["PROMETHEUS_MULTIPROC_DIR"] = str(tmp_path_factory.mktemp("metrics"))
-    with serve_app(database_url, redis_url, ARTIFACTS / "app.log", limits) as (base, _pid):
-        yield RunningApp(base, emails[RoleName.ADMIN], emails[RoleName.VIEWER], emails[RoleName.ANALYST])
+    with serve_app(database_url, redis_url, ARTIFACTS / "app.log", limits) as (base, pid):
+        yield RunningApp(base, emails[RoleName.ADMIN], emails[RoleName.VIEWER], emails[RoleName.ANALYST], pid=pid)
 
 
 @pytest.fixture(scope="session")

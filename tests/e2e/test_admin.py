@@ -4,12 +4,14 @@ its next action; a duplicate vendor is merged and the budget grid shows the surv
 
 from __future__ import annotations
 
+import stat
 import uuid
 from decimal import Decimal
+from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.conftest import ARTIFACTS, ROOT
 
 MERGE_FY = 2093  # FY93: only this test's line
 LOADED = 30_000  # ms to wait for a freshly loaded page's login check (the app's own signal: the shell)
@@ -172,3 +174,20 @@ def test_viewer_is_refused_on_the_admin_pages(page: Page, login, running_app) ->
             expect(page.get_by_text(f"Your role does not allow this ({refused}).")).to_be_visible(timeout=LOADED)
         expect(page.get_by_test_id(data)).to_have_count(0)
         _shot(page, f"viewer-refused-{route.rsplit('/', 1)[-1]}")
+
+
+def test_the_serving_workers_create_files_private(running_app) -> None:
+    """The app's lifespan task ran in each worker that answers requests (GRANIAN_WORKERS=2): their umask is
+    077, so whatever they write (Reflex's saved states, a library's file) is private to the app's user. The
+    `reflex run` parent, which built the frontend that nginx may serve, keeps its usual umask."""
+    import psutil
+
+    def umask(pid: int) -> str:
+        status = Path(f"/proc/{pid}/status").read_text()
+        return next(line.split()[1] for line in status.splitlines() if line.startswith("Umask:"))
+
+    family = psutil.Process(running_app.pid).children(recursive=True)
+    private = [p.pid for p in family if umask(p.pid) == "0077"]
+    assert len(private) >= 2, {p.pid: (p.name(), umask(p.pid)) for p in family}
+    assert umask(running_app.pid) != "0077"
+    assert stat.S_IMODE((ROOT / "data").stat().st_mode) == 0o700
