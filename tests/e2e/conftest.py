@@ -69,6 +69,7 @@ class RunningApp:
     analyst_email: str
     password: str = PASSWORD
     pid: int = 0  # the `reflex run` process; its workers are its descendants
+    approver_email: str = ""  # the role that audits (view + approve + audit trail) without administering
 
 
 @pytest.fixture(scope="session")
@@ -81,7 +82,7 @@ def running_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
     from opex_app.services.users import create_user
 
     tag = uuid.uuid4().hex[:6]
-    emails = {role: f"{role.value}-{tag}@example.com" for role in (RoleName.ADMIN, RoleName.VIEWER, RoleName.ANALYST)}
+    emails = {role: f"{role.value}-{tag}@example.com" for role in RoleName}
     with pytest.MonkeyPatch.context() as patch, transaction() as session:
         patch.setattr(passwords, "_hasher", passwords.hasher_for("test"))  # as the app started below hashes
         for role, email in emails.items():
@@ -105,7 +106,14 @@ def running_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
     # as deployed: the two workers write their metrics into one directory (tests/e2e/test_metrics.py reads it)
     limits["PROMETHEUS_MULTIPROC_DIR"] = str(tmp_path_factory.mktemp("metrics"))
     with serve_app(database_url, redis_url, ARTIFACTS / "app.log", limits) as (base, pid):
-        yield RunningApp(base, emails[RoleName.ADMIN], emails[RoleName.VIEWER], emails[RoleName.ANALYST], pid=pid)
+        yield RunningApp(
+            base,
+            emails[RoleName.ADMIN],
+            emails[RoleName.VIEWER],
+            emails[RoleName.ANALYST],
+            pid=pid,
+            approver_email=emails[RoleName.APPROVER],
+        )
 
 
 @pytest.fixture(scope="session")

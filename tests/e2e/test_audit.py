@@ -1,7 +1,7 @@
 """An auditor finds who changed a month and from what value: an analyst edits one month of a line in the
-browser (and sees that month's history on the line), and an admin (who may view the audit trail) finds that
-change in the audit log by the line's UID, with the old and new amount and the editor's e-mail, and exports
-it to Excel; the filter stays in the address."""
+browser (and sees that month's history on the line), and an approver (who may view the audit trail without
+administering anything) finds that change in the audit log by the line's UID, with the old and new amount and
+the editor's e-mail, and exports it to Excel; the filter stays in the address."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ def test_an_auditor_finds_who_changed_a_month_and_from_what(page, chromium, runn
     context.set_default_timeout(20_000)
     try:
         auditor = context.new_page()
-        _log_in(auditor, running_app.url, running_app.admin_email, "Admin")
+        _log_in(auditor, running_app.url, running_app.approver_email, "Approver")
         auditor.goto(f"{running_app.url}/admin/audit")
         expect(auditor.get_by_test_id("audit-count")).to_contain_text("page 1")  # loaded: the form is the view's
         auditor.get_by_test_id("audit-filter-ref").fill(uid)
