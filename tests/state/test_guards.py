@@ -86,12 +86,11 @@ def test_the_app_would_not_start_with_an_unguarded_handler(monkeypatch: pytest.M
 
     assert unguarded_handlers() == []
     refuse_unguarded_handlers()
-    BudgetGridState._create_setter("page_number", BudgetGridState.vars["page_number"])  # what auto-setters do
-    try:
-        assert unguarded_handlers() == ["BudgetGridState.set_page_number"]
-        with pytest.raises(RuntimeError, match=r"BudgetGridState\.set_page_number\. Is REFLEX_STATE_AUTO_SETTERS set"):
-            refuse_unguarded_handlers()
-    finally:
-        del BudgetGridState.event_handlers["set_page_number"]
-        delattr(BudgetGridState, "set_page_number")
+    # what REFLEX_STATE_AUTO_SETTERS=true adds for each var: a plain setter event, without the guard
+    setter = rx.event.EventHandler(fn=lambda self, value: None, state=BudgetGridState)
+    monkeypatch.setitem(BudgetGridState.event_handlers, "set_page_number", setter)
+    assert unguarded_handlers() == ["BudgetGridState.set_page_number"]
+    with pytest.raises(RuntimeError, match=r"BudgetGridState\.set_page_number\. Is REFLEX_STATE_AUTO_SETTERS set"):
+        refuse_unguarded_handlers()
+    monkeypatch.undo()
     assert unguarded_handlers() == []
