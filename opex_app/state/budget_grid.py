@@ -172,7 +172,7 @@ class BudgetGridState(AppState):
                 )
             except ServiceError as exc:
                 self.error = str(exc)
-                self.rows, self.totals, self.total_count, self.page_count = [], {}, 0, 1
+                self.rows, self.totals, self.total_count, self.page_count, self.page_number = [], {}, 0, 1, 1
                 return
         if self.fy and not page.fiscal_year:
             self.error = f"There is no fiscal year {self.fy}."

@@ -119,7 +119,7 @@ class PoListState(AppState):
                 page = pos.list_pos(session, current_principal(), self._filter(), page=self.page_number, sort=self.sort)
             except ServiceError as exc:
                 self.error = str(exc)
-                self.rows, self.total_count, self.page_count = [], 0, 1
+                self.rows, self.total_count, self.page_count, self.page_number = [], 0, 1, 1
                 return
         self.rows = [_list_row(r) for r in page.rows]
         self.page_number, self.page_count, self.total_count = page.page, page.page_count, page.total_count
