@@ -111,11 +111,12 @@ async def download(request: Request) -> Response:
     """Serve a generated file once (GET /api/downloads/{token}); the token is the capability.
 
     HEAD answers without using the ticket up, so a probe cannot spend someone's download.
-    GET claims the ticket (of two requests for it, one gets it) and logs it in the activity log, streams the file from a handle, and spends
-    the ticket only once the last byte went out. Spending it on the request instead, as before, turned a
-    transfer broken off midway into a bare 404 for the browser's retry (Chromium resumes an interrupted
-    download with a new GET). The files stay until then: streaming from our own handle, never handing the
-    path to the server (a FileResponse under granian is served after the response returns, ASGI pathsend).
+    GET claims the ticket (of two requests for it, one gets it) and logs it in the activity log, streams the
+    file from a handle, and spends the ticket only once the last byte went out. Spending it on the request
+    instead, as before, turned a transfer broken off midway into a bare 404 for the browser's retry (Chromium
+    resumes an interrupted download with a new GET). The files stay until then: streaming from our own handle,
+    never handing the path to the server (a FileResponse under granian is served after the response returns,
+    ASGI pathsend).
     """
     token = request.path_params["token"]
     if request.method == "HEAD":
