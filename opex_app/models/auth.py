@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, Index
+from sqlalchemy import Column, DateTime, Index, text
 from sqlmodel import Field, SQLModel
 
 from opex_app.models._types import created_at_field, timestamp_field
@@ -49,6 +49,9 @@ class UserSession(SQLModel, table=True):
     created_at: datetime = created_at_field()
     last_seen_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     revoked_at: datetime | None = timestamp_field()
+
+    # the live sessions (the /metrics gauge counts them at each scrape): migration 0013
+    __table_args__ = (Index("ix_user_session_live", "last_seen_at", postgresql_where=text("revoked_at IS NULL")),)
 
 
 class LoginAttempt(SQLModel, table=True):

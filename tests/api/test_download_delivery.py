@@ -24,7 +24,8 @@ BIG = os.urandom(300_000)  # several 64 KiB chunks
 
 
 @pytest.fixture()
-def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str) -> Path:
+    # database_url: a served download is written to the activity log
     monkeypatch.setattr(get_settings(), "data_dir", tmp_path)
     return tmp_path / "downloads"
 
