@@ -12,7 +12,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from opex_app.auth import passwords
 from opex_app.models import LoginAttempt
@@ -66,8 +66,18 @@ def _record(session: Session, email: str, ip: str, *, failures: int, at: datetim
     session.flush()
 
 
+_FIRST_ID = [0]  # attempts of this test: other test files' logins (tests/api, tests/state) are not pruned yet
+
+
+@pytest.fixture(autouse=True)
+def _only_this_tests_attempts(session: Session) -> None:
+    _FIRST_ID[0] = int(session.exec(select(func.coalesce(func.max(LoginAttempt.id), 0))).one()) + 1
+
+
 def _attempts(session: Session) -> list[tuple[str, str, bool]]:
-    rows = session.exec(select(LoginAttempt).order_by(col(LoginAttempt.at), col(LoginAttempt.id))).all()
+    """The attempts this test recorded that are still there (after any pruning), oldest first."""
+    query = select(LoginAttempt).where(col(LoginAttempt.id) >= _FIRST_ID[0])
+    rows = session.exec(query.order_by(col(LoginAttempt.at), col(LoginAttempt.id))).all()
     return [(a.email_key, a.ip, a.success) for a in rows]
 
 

@@ -18,11 +18,9 @@ from typing import Any
 import pytest
 import reflex as rx
 from reflex_base.event import EventSpec
-from sqlalchemy import text
 from starlette.datastructures import UploadFile
 
 from opex_app.auth.permissions import ROLE_PERMISSIONS, Permission, RoleName
-from opex_app.db import transaction
 from opex_app.state.guard import GUARD_ATTR
 from tests.state.principals import act_as, app_states, fresh_state, principal, run_handler, snapshot
 from tests.state.security_seed import Seeded, changed_tables, database_fingerprint, seed_fy36
@@ -264,18 +262,20 @@ def test_setvar_cannot_reach_around_a_guard(
     assert "MastersState.set_tab" in reached  # a var whose name meets a guarded `set_` handler was tried
 
 
-def test_the_session_token_cannot_be_set_by_an_event() -> None:
-    """The one var that says who is logged in has no event that sets it (only the login handler does)."""
+def test_who_is_logged_in_cannot_be_set_by_an_event() -> None:
+    """No var holds the session (the HttpOnly cookie does, read from the socket's handshake), and the vars that
+    show who is logged in have no event that sets them: setvar refuses each."""
     from opex_app.state.base import AppState
 
     state = fresh_state(AppState)
-    with pytest.raises(AttributeError):
-        run_handler(AppState.event_handlers["setvar"].fn, state, "session_token", "stolen-token")
-    assert state.session_token == ""
+    assert "session_token" not in AppState.vars
+    for var, value in (("session_token", "stolen-token"), ("user_email", "boss@example.com"), ("permissions", ["x"])):
+        with pytest.raises(AttributeError):
+            run_handler(AppState.event_handlers["setvar"].fn, state, var, value)
+    assert (state.user_email, state.permissions) == ("", [])
 
 
 def test_public_handlers_give_nobody_any_data(seeded: Seeded, monkeypatch: pytest.MonkeyPatch) -> None:
-    from opex_app.state.admin import UsersState
     from opex_app.state.base import AppState
     from opex_app.state.login import LoginState
 
@@ -290,20 +290,17 @@ def test_public_handlers_give_nobody_any_data(seeded: Seeded, monkeypatch: pytes
     login = fresh_state(LoginState)
     assert run_handler(LoginState.event_handlers["redirect_if_logged_in"].fn, login) == [None]
 
-    users = fresh_state(UsersState)
-    users.secret_email, users.one_time_password = "someone@example.com", "shown-once"
-    run_handler(UsersState.event_handlers["dismiss_secret"].fn, users)
-    assert (users.secret_email, users.one_time_password, users.rows) == ("", "", [])
-    assert changed_tables(before, database_fingerprint()) == []
-
-    # a wrong password: refused with the one message, no session, only the throttle's record written
-    refused = run_handler(
-        LoginState.event_handlers["submit"].fn, login, {"email": "nobody-sec@example.com", "password": "wrong-guess-1"}
+    # the form only shows itself busy and hands the credentials to the browser's POST /api/session (the
+    # password never crosses the event socket); a refusal comes back as a message, nothing else
+    [script] = run_handler(LoginState.event_handlers["submit"].fn, login)
+    assert "/api/session" in str(script) and login.busy and login.user_email == ""
+    run_handler(LoginState.event_handlers["refused"].fn, login, "Wrong e-mail or password.")
+    assert (login.error, login.busy, login.user_email, login.permissions) == (
+        "Wrong e-mail or password.",
+        False,
+        "",
+        [],
     )
-    assert refused == [None] and login.error and login.session_token == "" and login.user_email == ""
-    assert changed_tables(before, database_fingerprint()) == ["login_attempt"]
-    with transaction() as session:  # the throttle's tests count every recorded attempt
-        session.execute(text("DELETE FROM login_attempt WHERE email_key = 'nobody-sec@example.com'"))
     assert changed_tables(before, database_fingerprint()) == []
 
 
