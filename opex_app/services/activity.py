@@ -11,9 +11,9 @@ fills neither table. Unlike `login_attempt`, which the throttle prunes, these ro
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import Session, col, func, select
@@ -23,10 +23,18 @@ from opex_app.domain.export.activity_workbook import write_activity_workbook
 from opex_app.models import ActivityEvent, AppUser
 from opex_app.models._types import utcnow
 from opex_app.services import downloads
+from opex_app.services.filtered_log import (
+    EXPORT_MAX_ROWS,
+    PAGE_SIZE,
+    LogPage,
+    UrlQuery,
+    export_title,
+    one_page,
+    read_dates,
+    within_dates,
+)
 from opex_app.services.login_throttle import client_ip
 
-PAGE_SIZE = 50
-EXPORT_MAX_ROWS = 100_000
 NO_USER = "(no user)"  # the actor of a served file that no user asked for (a ticket issued by the system)
 
 
@@ -45,7 +53,6 @@ KIND_LABELS: dict[Kind, str] = {
     Kind.EXPORT: "Export",
     Kind.DOWNLOAD: "Download",
 }
-_FILTER_KEYS = ("user", "kind", "date_from", "date_to")
 
 
 def record(
@@ -81,7 +88,7 @@ def record_served(session: Session, *, ticket: downloads.Ticket, ip: str | None)
 
 
 @dataclass(frozen=True)
-class ActivityQuery:
+class ActivityQuery(UrlQuery):
     """What the log is filtered on: `user` is part of an e-mail, `kind` one of Kind ('' = every kind)."""
 
     user: str = ""
@@ -97,22 +104,8 @@ class ActivityQuery:
         if kind and kind not in set(Kind):
             problems.append(f"'{kind[:30]}' is not a kind of event; the event filter is ignored")
             kind = ""
-        dates: list[date | None] = []
-        for key in ("date_from", "date_to"):
-            raw = str(params.get(key) or "").strip()
-            try:
-                dates.append(date.fromisoformat(raw) if raw else None)
-            except ValueError:
-                dates.append(None)
-                problems.append(
-                    f"'{raw[:30]}' is not a date (YYYY-MM-DD); the {key.replace('_', ' ')} filter is ignored"
-                )
-        return cls(str(params.get("user") or "").strip()[:100], kind, *dates), problems
-
-    def as_params(self) -> dict[str, str]:
-        """The non-empty filters as URL parameters (dates in ISO form)."""
-        values = {key: getattr(self, key) for key in _FILTER_KEYS}
-        return {k: v.isoformat() if isinstance(v, date) else v for k, v in values.items() if v}
+        date_from, date_to, date_problems = read_dates(params)
+        return cls(str(params.get("user") or "").strip()[:100], kind, date_from, date_to), problems + date_problems
 
 
 @dataclass(frozen=True)
@@ -129,56 +122,37 @@ class ActivityRow:
         return KIND_LABELS[self.kind]
 
 
-@dataclass(frozen=True)
-class ActivityPage:
-    rows: list[ActivityRow]
-    total: int  # events matching the filters, all pages
-    page: int
-    page_count: int
-
-
 def _filtered(query: ActivityQuery) -> Any:
     stmt = select(ActivityEvent)
     if query.user:
         stmt = stmt.where(func.lower(ActivityEvent.actor).contains(query.user.lower(), autoescape=True))
     if query.kind:
         stmt = stmt.where(ActivityEvent.kind == query.kind)
-    if query.date_from:
-        stmt = stmt.where(ActivityEvent.at >= datetime.combine(query.date_from, time.min))
-    if query.date_to:  # the whole day named
-        stmt = stmt.where(ActivityEvent.at < datetime.combine(query.date_to + timedelta(days=1), time.min))
-    return stmt
+    return within_dates(stmt, ActivityEvent.at, query.date_from, query.date_to)
 
 
-def _row(event: ActivityEvent) -> ActivityRow:
-    return ActivityRow(event.id or 0, event.at, Kind(event.kind), event.actor, event.ip, event.detail)
+def _rows(events: Iterable[ActivityEvent]) -> list[ActivityRow]:
+    return [ActivityRow(e.id or 0, e.at, Kind(e.kind), e.actor, e.ip, e.detail) for e in events]
+
+
+_NEWEST_FIRST = (col(ActivityEvent.at).desc(), col(ActivityEvent.id).desc())
 
 
 def search(
     session: Session, *, principal: Principal, query: ActivityQuery, page: int = 1, page_size: int = PAGE_SIZE
-) -> ActivityPage:
+) -> LogPage[ActivityRow]:
     """One page of the events matching `query`, newest first; `page` past the end gives the last page."""
     require(principal, Permission.VIEW_AUDIT)
-    stmt = _filtered(query)
-    total = int(session.exec(select(func.count()).select_from(stmt.subquery())).one())
-    page_count = max(1, -(-total // page_size))
-    page = min(max(1, page), page_count)
-    ordered = stmt.order_by(col(ActivityEvent.at).desc(), col(ActivityEvent.id).desc())
-    events = session.exec(ordered.offset((page - 1) * page_size).limit(page_size))
-    return ActivityPage([_row(e) for e in events], total, page, page_count)
+    return one_page(session, _filtered(query), newest_first=_NEWEST_FIRST, page=page, page_size=page_size, shown=_rows)
 
 
 def export_download(session: Session, *, principal: Principal, query: ActivityQuery) -> tuple[int, downloads.Ticket]:
     """The events matching `query` (newest first, at most EXPORT_MAX_ROWS) as a workbook in a one-time download
     ticket for this user; (events, ticket)."""
     require(principal, Permission.VIEW_AUDIT)
-    stmt = _filtered(query).order_by(col(ActivityEvent.at).desc(), col(ActivityEvent.id).desc())
-    rows = [_row(e) for e in session.exec(stmt.limit(EXPORT_MAX_ROWS))]
-    described = ", ".join(f"{k}={v}" for k, v in query.as_params().items()) or "all events"
-    title = f"Activity log ({described}), {len(rows):,} event{'s' if len(rows) != 1 else ''}"
-    if len(rows) >= EXPORT_MAX_ROWS:  # said in the file, not dropped silently
-        title += f" (the newest {EXPORT_MAX_ROWS:,}: narrow the filters for the older ones)"
+    stmt = _filtered(query).order_by(*_NEWEST_FIRST)
+    rows = _rows(session.exec(stmt.limit(EXPORT_MAX_ROWS)))
     events = ((r.at, r.actor, r.kind_label, r.ip, r.detail) for r in rows)
     with downloads.issue("activity-log.xlsx", user_id=principal.user_id) as ticket:
-        write_activity_workbook(ticket.path, events, title=title)
+        write_activity_workbook(ticket.path, events, title=export_title("Activity log", query, len(rows)))
     return len(rows), ticket

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_
@@ -24,21 +24,28 @@ from opex_app.models import AuditEvent, BudgetLine, FiscalYearRow
 from opex_app.services import downloads
 from opex_app.services.actuals.labels import LABELS as ACTUAL_LABELS
 from opex_app.services.budget_lines import ATTRIBUTE_LABELS, EDITABLE_FIELDS
+from opex_app.services.filtered_log import (
+    EXPORT_MAX_ROWS,
+    PAGE_SIZE,
+    LogPage,
+    UrlQuery,
+    export_title,
+    one_page,
+    read_dates,
+    within_dates,
+)
 from opex_app.services.purchase_orders.wording import LABELS as PO_LABELS
 
-PAGE_SIZE = 50
-EXPORT_MAX_ROWS = 100_000
 # How each entity's fields are named, and in what order they are listed.
 _LABELS: dict[str, tuple[Mapping[str, str], Sequence[str]]] = {
     "budget_line": (ATTRIBUTE_LABELS, ("uid", *EDITABLE_FIELDS)),
     "actual": (ACTUAL_LABELS, tuple(ACTUAL_LABELS)),
     "purchase_order": (PO_LABELS, tuple(PO_LABELS)),
 }
-_FILTER_KEYS = ("actor", "entity", "ref", "action", "date_from", "date_to")
 
 
 @dataclass(frozen=True)
-class AuditQuery:
+class AuditQuery(UrlQuery):
     """What the log is filtered on. `ref` is an entity id, or a budget line's UID (any FY)."""
 
     actor: str = ""
@@ -51,23 +58,9 @@ class AuditQuery:
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> tuple[AuditQuery, list[str]]:
         """The query the URL names, and a sentence for each parameter that could not be read."""
-        problems: list[str] = []
-        dates: dict[str, date | None] = {}
-        for key in ("date_from", "date_to"):
-            raw = str(params.get(key) or "").strip()
-            try:
-                dates[key] = date.fromisoformat(raw) if raw else None
-            except ValueError:
-                dates[key] = None
-                problems.append(f"'{raw}' is not a date (YYYY-MM-DD); the {key.replace('_', ' ')} filter is ignored")
+        date_from, date_to, problems = read_dates(params)
         text = {key: str(params.get(key) or "").strip()[:100] for key in ("actor", "entity", "ref", "action")}
-        query = cls(text["actor"], text["entity"], text["ref"], text["action"], dates["date_from"], dates["date_to"])
-        return query, problems
-
-    def as_params(self) -> dict[str, str]:
-        """The non-empty filters as URL parameters (dates in ISO form)."""
-        values = {key: getattr(self, key) for key in _FILTER_KEYS}
-        return {k: v.isoformat() if isinstance(v, date) else v for k, v in values.items() if v}
+        return cls(text["actor"], text["entity"], text["ref"], text["action"], date_from, date_to), problems
 
 
 @dataclass(frozen=True)
@@ -81,12 +74,7 @@ class AuditRow:
     changes: list[FieldChange] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class AuditPage:
-    rows: list[AuditRow]
-    total: int  # events matching the filters, all pages
-    page: int
-    page_count: int
+_NEWEST_FIRST = (col(AuditEvent.id).desc(),)
 
 
 def _ref_clause(session: Session, ref: str) -> Any:
@@ -108,11 +96,7 @@ def _filtered(session: Session, query: AuditQuery) -> Any:
         stmt = stmt.where(AuditEvent.action == query.action)
     if query.ref:
         stmt = stmt.where(_ref_clause(session, query.ref))
-    if query.date_from:
-        stmt = stmt.where(AuditEvent.at >= datetime.combine(query.date_from, time.min))
-    if query.date_to:  # the whole day named
-        stmt = stmt.where(AuditEvent.at < datetime.combine(query.date_to + timedelta(days=1), time.min))
-    return stmt
+    return within_dates(stmt, AuditEvent.at, query.date_from, query.date_to)
 
 
 def _month_labels(session: Session, events: Sequence[AuditEvent]) -> dict[str, list[str]]:
@@ -147,16 +131,12 @@ def search(
     page: int = 1,
     page_size: int = PAGE_SIZE,
     number_format: NumberFormat = "indian",
-) -> AuditPage:
+) -> LogPage[AuditRow]:
     """One page of the events matching `query`, newest first; `page` past the end gives the last page."""
     require(principal, Permission.VIEW_AUDIT)
     stmt = _filtered(session, query)
-    total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
-    page_count = max(1, -(-total // page_size))
-    page = min(max(1, page), page_count)
-    ordered = stmt.order_by(col(AuditEvent.id).desc()).offset((page - 1) * page_size).limit(page_size)
-    events = list(session.exec(ordered))
-    return AuditPage(_rows(session, events, number_format), total, page, page_count)
+    shown = lambda events: _rows(session, events, number_format)  # noqa: E731
+    return one_page(session, stmt, newest_first=_NEWEST_FIRST, page=page, page_size=page_size, shown=shown)
 
 
 def export_rows(
@@ -164,7 +144,7 @@ def export_rows(
 ) -> list[AuditRow]:
     """Every event matching `query`, newest first, for the Excel export (at most EXPORT_MAX_ROWS)."""
     require(principal, Permission.VIEW_AUDIT)
-    stmt = _filtered(session, query).order_by(col(AuditEvent.id).desc()).limit(EXPORT_MAX_ROWS)
+    stmt = _filtered(session, query).order_by(*_NEWEST_FIRST).limit(EXPORT_MAX_ROWS)
     return _rows(session, list(session.exec(stmt)), number_format)
 
 
@@ -173,13 +153,9 @@ def export_download(
 ) -> tuple[int, downloads.Ticket]:
     """The events matching `query` as a workbook in a one-time download ticket for this user; (events, ticket)."""
     rows = export_rows(session, principal=principal, query=query, number_format=number_format)
-    described = ", ".join(f"{k}={v}" for k, v in query.as_params().items()) or "all events"
-    title = f"Audit trail ({described}), {len(rows):,} event{'s' if len(rows) != 1 else ''}"
-    if len(rows) >= EXPORT_MAX_ROWS:  # said in the file, not dropped silently
-        title += f" (the newest {EXPORT_MAX_ROWS:,}: narrow the filters for the older ones)"
     events = ((r.at, r.actor, r.action, r.entity, r.entity_id, r.changes) for r in rows)
     with downloads.issue("audit-trail.xlsx", user_id=principal.user_id) as ticket:
-        write_audit_workbook(ticket.path, events, title=title)
+        write_audit_workbook(ticket.path, events, title=export_title("Audit trail", query, len(rows)))
     return len(rows), ticket
 
 
