@@ -20,9 +20,10 @@ PASSWORD = "correct horse battery"
 
 class FakeActivityPage:
     def __init__(self, token: str, query: dict[str, str]) -> None:
-        from opex_app.state.activity import FILTERS
+        from opex_app.state.activity import FILTERS, ActivityState
 
         importlib.import_module("opex_app.opex_app")
+        self.source = ActivityState.source  # the log the shared handlers read (UrlLogMixin)
         self.session_token = token
         self.router = SimpleNamespace(url=SimpleNamespace(query_parameters=query))
         self.rows: list[dict[str, str]] = []
