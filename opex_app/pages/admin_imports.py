@@ -9,7 +9,7 @@ import reflex as rx
 
 from opex_app import routes
 from opex_app.components.layout import app_page
-from opex_app.components.pager import pager
+from opex_app.components.paged_log import count_and_pager, data_table
 from opex_app.state.import_history import ImportHistoryState
 
 S: Any = ImportHistoryState  # Reflex Vars and event specs, which mypy cannot see
@@ -66,14 +66,7 @@ def _row(row: Any) -> rx.Component:
 
 
 def _table() -> rx.Component:
-    headers = [rx.table.column_header_cell(h) for _, h in COLUMNS]
-    return rx.table.root(
-        rx.table.header(rx.table.row(*headers, rx.table.column_header_cell("Download"))),
-        rx.table.body(rx.foreach(S.rows, _row)),
-        size="1",
-        variant="surface",
-        width="100%",
-    )
+    return data_table(S.rows, [*(h for _, h in COLUMNS), "Download"], _row)
 
 
 @app_page(routes.IMPORT_HISTORY, on_load=[ImportHistoryState.load])
@@ -81,20 +74,7 @@ def import_history_page() -> rx.Component:
     return rx.vstack(
         rx.cond(S.error != "", rx.callout(S.error, icon="triangle-alert", color_scheme="red", size="1", width="100%")),
         rx.box(_table(), overflow_x="auto", width="100%"),
-        pager(
-            S,
-            rx.text(
-                S.total,
-                rx.cond(S.total == 1, " import", " imports"),
-                " · page ",
-                S.page_number,
-                " of ",
-                S.page_count,
-                size="2",
-                color_scheme="gray",
-            ),
-            test_id_prefix="import-history",
-        ),
+        count_and_pager(S, "import", test_id_prefix="import-history"),
         spacing="3",
         width="100%",
     )

@@ -22,17 +22,8 @@ from opex_app.auth.permissions import Permission, Principal, require
 from opex_app.domain.export.activity_workbook import write_activity_workbook
 from opex_app.models import ActivityEvent, AppUser
 from opex_app.models._types import utcnow
-from opex_app.services import downloads
-from opex_app.services.filtered_log import (
-    EXPORT_MAX_ROWS,
-    PAGE_SIZE,
-    LogPage,
-    UrlQuery,
-    export_title,
-    one_page,
-    read_dates,
-    within_dates,
-)
+from opex_app.services import downloads, filtered_log
+from opex_app.services.filtered_log import EXPORT_MAX_ROWS, PAGE_SIZE, LogPage, UrlQuery
 from opex_app.services.login_throttle import client_ip
 
 NO_USER = "(no user)"  # the actor of a served file that no user asked for (a ticket issued by the system)
@@ -104,7 +95,7 @@ class ActivityQuery(UrlQuery):
         if kind and kind not in set(Kind):
             problems.append(f"'{kind[:30]}' is not a kind of event; the event filter is ignored")
             kind = ""
-        date_from, date_to, date_problems = read_dates(params)
+        date_from, date_to, date_problems = filtered_log.read_dates(params)
         return cls(str(params.get("user") or "").strip()[:100], kind, date_from, date_to), problems + date_problems
 
 
@@ -128,7 +119,7 @@ def _filtered(query: ActivityQuery) -> Any:
         stmt = stmt.where(func.lower(ActivityEvent.actor).contains(query.user.lower(), autoescape=True))
     if query.kind:
         stmt = stmt.where(ActivityEvent.kind == query.kind)
-    return within_dates(stmt, ActivityEvent.at, query.date_from, query.date_to)
+    return filtered_log.within_dates(stmt, ActivityEvent.at, query.date_from, query.date_to)
 
 
 def _rows(events: Iterable[ActivityEvent]) -> list[ActivityRow]:
@@ -143,7 +134,8 @@ def search(
 ) -> LogPage[ActivityRow]:
     """One page of the events matching `query`, newest first; `page` past the end gives the last page."""
     require(principal, Permission.VIEW_AUDIT)
-    return one_page(session, _filtered(query), newest_first=_NEWEST_FIRST, page=page, page_size=page_size, shown=_rows)
+    stmt = _filtered(query)
+    return filtered_log.one_page(session, stmt, newest_first=_NEWEST_FIRST, page=page, page_size=page_size, shown=_rows)
 
 
 def export_download(session: Session, *, principal: Principal, query: ActivityQuery) -> tuple[int, downloads.Ticket]:
@@ -154,5 +146,5 @@ def export_download(session: Session, *, principal: Principal, query: ActivityQu
     rows = _rows(session.exec(stmt.limit(EXPORT_MAX_ROWS)))
     events = ((r.at, r.actor, r.kind_label, r.ip, r.detail) for r in rows)
     with downloads.issue("activity-log.xlsx", user_id=principal.user_id) as ticket:
-        write_activity_workbook(ticket.path, events, title=export_title("Activity log", query, len(rows)))
+        write_activity_workbook(ticket.path, events, title=filtered_log.export_title("Activity log", query, len(rows)))
     return len(rows), ticket

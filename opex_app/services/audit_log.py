@@ -21,19 +21,10 @@ from opex_app.domain.export.audit_workbook import write_audit_workbook
 from opex_app.domain.fiscal import FiscalYear
 from opex_app.domain.money import NumberFormat
 from opex_app.models import AuditEvent, BudgetLine, FiscalYearRow
-from opex_app.services import downloads
+from opex_app.services import downloads, filtered_log
 from opex_app.services.actuals.labels import LABELS as ACTUAL_LABELS
 from opex_app.services.budget_lines import ATTRIBUTE_LABELS, EDITABLE_FIELDS
-from opex_app.services.filtered_log import (
-    EXPORT_MAX_ROWS,
-    PAGE_SIZE,
-    LogPage,
-    UrlQuery,
-    export_title,
-    one_page,
-    read_dates,
-    within_dates,
-)
+from opex_app.services.filtered_log import EXPORT_MAX_ROWS, PAGE_SIZE, LogPage, UrlQuery
 from opex_app.services.purchase_orders.wording import LABELS as PO_LABELS
 
 # How each entity's fields are named, and in what order they are listed.
@@ -58,7 +49,7 @@ class AuditQuery(UrlQuery):
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> tuple[AuditQuery, list[str]]:
         """The query the URL names, and a sentence for each parameter that could not be read."""
-        date_from, date_to, problems = read_dates(params)
+        date_from, date_to, problems = filtered_log.read_dates(params)
         text = {key: str(params.get(key) or "").strip()[:100] for key in ("actor", "entity", "ref", "action")}
         return cls(text["actor"], text["entity"], text["ref"], text["action"], date_from, date_to), problems
 
@@ -96,7 +87,7 @@ def _filtered(session: Session, query: AuditQuery) -> Any:
         stmt = stmt.where(AuditEvent.action == query.action)
     if query.ref:
         stmt = stmt.where(_ref_clause(session, query.ref))
-    return within_dates(stmt, AuditEvent.at, query.date_from, query.date_to)
+    return filtered_log.within_dates(stmt, AuditEvent.at, query.date_from, query.date_to)
 
 
 def _month_labels(session: Session, events: Sequence[AuditEvent]) -> dict[str, list[str]]:
@@ -136,7 +127,7 @@ def search(
     require(principal, Permission.VIEW_AUDIT)
     stmt = _filtered(session, query)
     shown = lambda events: _rows(session, events, number_format)  # noqa: E731
-    return one_page(session, stmt, newest_first=_NEWEST_FIRST, page=page, page_size=page_size, shown=shown)
+    return filtered_log.one_page(session, stmt, newest_first=_NEWEST_FIRST, page=page, page_size=page_size, shown=shown)
 
 
 def export_rows(
@@ -155,7 +146,7 @@ def export_download(
     rows = export_rows(session, principal=principal, query=query, number_format=number_format)
     events = ((r.at, r.actor, r.action, r.entity, r.entity_id, r.changes) for r in rows)
     with downloads.issue("audit-trail.xlsx", user_id=principal.user_id) as ticket:
-        write_audit_workbook(ticket.path, events, title=export_title("Audit trail", query, len(rows)))
+        write_audit_workbook(ticket.path, events, title=filtered_log.export_title("Audit trail", query, len(rows)))
     return len(rows), ticket
 
 
