@@ -34,17 +34,3 @@ def template_button(fy_name: Any, *, test_id: str) -> rx.Component:
         on_click=D.download_template(fy_name),
         data_testid=test_id,
     )
-
-
-def audit_export_button(view: dict[str, Any]) -> rx.Component:
-    """Export the audit events of `view` (AuditQuery field -> value or Var)."""
-    return rx.button(
-        rx.icon("download", size=14),
-        "Export to Excel",
-        size="1",
-        variant="soft",
-        type="button",
-        on_click=D.export_audit(view),
-        loading=D.busy,
-        data_testid="audit-export",
-    )
