@@ -87,6 +87,8 @@ def _merge(page: Page, url: str, duplicate: str, survivor: str) -> None:
     page.get_by_test_id("masters-search").fill(duplicate)
     page.get_by_test_id("masters-search").press("Enter")
     table = page.get_by_test_id("masters-table")
+    # the search's two rows, not the first page it replaces: a click on a row being re-rendered can land on another
+    expect(table.locator("tbody tr")).to_have_count(2)
     row = table.locator("tbody tr").filter(has=page.get_by_text(duplicate, exact=True))
     expect(row).to_contain_text("1 line, 0 POs, 0 invoices")
     row.get_by_role("button", name="Merge into…").click()

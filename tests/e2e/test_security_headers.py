@@ -167,8 +167,9 @@ def test_upload_refuses_a_user_without_the_import_permission(page, login, runnin
 
 
 def test_chunked_upload_past_the_limit_is_cut_off(page, login, running_app) -> None:
-    """A logged-in analyst streams 60 MB without a Content-Length: the app answers 413 once 50 MB have
-    arrived and stops reading, so the client cannot send the rest."""
+    """A logged-in analyst streams up to 200 MB without a Content-Length: the app answers 413 once 50 MB have
+    arrived and stops reading, so the client cannot send the rest. (Loopback socket buffers take up to about
+    10 MB that the server never reads, so the margin is wide: 60 MB once all went out on a busy machine.)"""
     token, cookie = _logged_in_client_token(page, login, running_app, running_app.analyst_email, "Analyst")
     conn = _connection(running_app)
     sent = 0
@@ -180,7 +181,7 @@ def test_chunked_upload_past_the_limit_is_cut_off(page, login, running_app) -> N
         conn.endheaders()
         head = _multipart(0).split(b"\r\n--" + BOUNDARY.encode() + b"--")[0]
         try:
-            for piece in [head] + [chunk] * 60:
+            for piece in [head] + [chunk] * 200:
                 conn.send(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
                 sent += len(piece)
             conn.send(b"0\r\n\r\n")
@@ -190,7 +191,7 @@ def test_chunked_upload_past_the_limit_is_cut_off(page, login, running_app) -> N
         assert response.status == 413, response.read()
     finally:
         conn.close()
-    assert sent < 60 * MB, "the app read the whole body"
+    assert sent < 100 * MB, f"the app read {sent // MB} MB of the body, not stopping at the limit"
 
 
 @pytest.fixture(scope="module")
