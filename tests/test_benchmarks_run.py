@@ -44,6 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
             ["--lines", "300", "--pos", "60", "--actuals", "3000"],
             ["300 lines, 60 POs, 3,000 actuals", "figures_frame, whole FY (3,600 rows)", "KPIs Bench Tower 3", "ratio"],
         ),
+        ("bench_observability.py", ["200", "--workers", "2"], ["one process: HTTP request", "scrape with 2 workers"]),
         (
             "bench_live.py",
             ["--changes", "2", "--dashboards", "5", "--poll-seconds", "0.2", "--lines", "30"],
