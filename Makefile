@@ -60,6 +60,7 @@ bench: setup
 	$(PY) tests/benchmarks/bench_month_layout.py
 	$(PY) tests/benchmarks/bench_import_actuals.py
 	$(PY) tests/benchmarks/bench_figures.py
+	$(PY) tests/benchmarks/bench_load.py
 
 stop-db:
 	$(PY) -m opex_app.cli db stop-embedded

@@ -46,6 +46,11 @@ ROOT = Path(__file__).resolve().parents[1]
         ),
         ("bench_observability.py", ["200", "--workers", "2"], ["one process: HTTP request", "scrape with 2 workers"]),
         (
+            "bench_load.py",
+            ["--smoke"],
+            ["3 sessions minted", "p95 ms by action", "server CPU per event", "2000 users"],
+        ),
+        (
             "bench_live.py",
             ["--changes", "2", "--dashboards", "5", "--poll-seconds", "0.2", "--lines", "30"],
             ["LISTEN ", "poll fallback (0.2 s)", "2 changes, 5 dashboards each", "hit median"],
