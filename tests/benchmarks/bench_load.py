@@ -94,11 +94,12 @@ async def _load(
     users: int,
     run_id: str,
     seconds: float,
+    phase: str = "load",
 ) -> Run:
     results = Results()
     target = Target("127.0.0.1", server.port, server.origin, args.timeout)
     tabs = [
-        User(protocol, target, results, tokens[i], f"loadbench-{run_id}-{workers}w{users}u-{i}", seed=i)
+        User(protocol, target, results, tokens[i], f"loadbench-{run_id}-{phase}{workers}w{users}u-{i}", seed=i)
         for i in range(users)
     ]
 
@@ -135,13 +136,17 @@ async def _load(
     )
 
 
-def _clean_redis(url: str, run_id: str) -> None:
+def _clean_redis(url: str, run_id: str) -> tuple[int, int]:
+    """Delete this run's tab states from Redis; returns how many tabs had state there and their bytes."""
     import redis
 
     client = redis.Redis.from_url(url)
     keys = list(client.scan_iter(match=f"loadbench-{run_id}-*", count=1000))
+    tabs = {key.split(b"_", 1)[0] for key in keys}
+    size = sum(client.memory_usage(key) or 0 for key in keys)
     for start in range(0, len(keys), 500):
         client.delete(*keys[start : start + 500])
+    return len(tabs), size
 
 
 def _fmt(value: float, width: int, digits: int = 0) -> str:
@@ -279,7 +284,7 @@ def main(args: argparse.Namespace) -> None:
                 pg = load_server.PostgresCpu(url)
                 if args.warmup:  # not measured: the workers' imports, pools and the figures cache warm up
                     asyncio.run(
-                        _load(protocol, server, pg, tokens, args, workers, min(args.users), run_id, args.warmup)
+                        _load(protocol, server, pg, tokens, args, workers, min(args.users), run_id, args.warmup, "warm")
                     )
                 for users in args.users:
                     run = asyncio.run(_load(protocol, server, pg, tokens, args, workers, users, run_id, args.seconds))
@@ -288,13 +293,17 @@ def main(args: argparse.Namespace) -> None:
                     for sample in run.results.error_samples:
                         print(f"      error: {sample}")
                     sys.stdout.flush()
+                rss = [p.memory_info().rss / 2**20 for p in server.processes() if p.pid != server.process.pid]
+                print(f"  {workers} worker(s): resident memory per worker {max(rss):.0f} MB (largest)")
                 if args.profile:
                     server.dump_profiles()
                     time.sleep(2)
                     load_server.print_profile(Path(args.profile) / f"{workers}w")
             finally:
                 server.stop()
-                _clean_redis(args.redis_url, run_id)
+                tabs, size = _clean_redis(args.redis_url, run_id)
+                if tabs:
+                    print(f"  Redis: {tabs} tabs' states, {size / tabs / 1024:.0f} KB per tab (deleted)")
         print("  all runs:")
         _print_table(runs)
         _print_kinds(runs)
