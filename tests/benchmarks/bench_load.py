@@ -157,12 +157,12 @@ def _print_table(runs: list[Run]) -> None:
     base = {r.users: r for r in runs if r.workers == 1}
     print(
         f"  {'workers':>7} {'users':>5} {'events/s':>8} {'actions/s':>9} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}"
-        f" {'errors':>6} {'app CPU':>7} {'app ms/ev':>9} {'pg ms/ev':>8} {'gen CPU':>7}  {'vs 1 worker':>17}"
+        f" {'errors':>6} {'app CPU':>7} {'app ms/ev':>9} {'pg ms/ev':>8} {'gen CPU':>7}  vs 1 worker (events/s, p95)"
     )
     for r in runs:
         b = base.get(r.users)
         ratio = (
-            f"x{r.events_per_s / b.events_per_s:4.2f} ev, x{b.percentile(95) / r.percentile(95):4.2f} p95"
+            f"x{r.events_per_s / b.events_per_s:4.2f}, x{b.percentile(95) / r.percentile(95):4.2f} faster"
             if b and b is not r and b.events_per_s
             else ""
         )
@@ -170,13 +170,13 @@ def _print_table(runs: list[Run]) -> None:
             f"  {r.workers:>7} {r.users:>5} {_fmt(r.events_per_s, 8, 1)} {_fmt(r.actions_per_s, 9, 1)}"
             f" {_fmt(r.percentile(50), 7)} {_fmt(r.percentile(95), 7)} {_fmt(r.percentile(99), 7)} {r.errors:>6}"
             f" {_fmt(r.app_cpu / r.seconds * 100, 6)}% {_fmt(r.cpu_ms_per_event(r.app_cpu), 9, 1)}"
-            f" {_fmt(r.cpu_ms_per_event(r.pg_cpu), 8, 1)} {_fmt(r.generator_cpu * 100, 6)}%  {ratio:>17}"
+            f" {_fmt(r.cpu_ms_per_event(r.pg_cpu), 8, 1)} {_fmt(r.generator_cpu * 100, 6)}%  {ratio}"
         )
 
 
 def _print_kinds(runs: list[Run]) -> None:
     kinds = sorted({kind for r in runs for kind in r.results.latencies})
-    print("  p95 ms by action (count in the window):")
+    print("  p95 ms by action (round trips in the window):")
     print(f"    {'workers/users':<14}" + "".join(f"{kind[:22]:>24}" for kind in kinds))
     for r in runs:
         cells = []
