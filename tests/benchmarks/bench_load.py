@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import math
 import os
 import statistics
@@ -244,19 +245,14 @@ def main(args: argparse.Namespace) -> None:
     server_cpus = args.server_cpus or ",".join(str(c) for c in cpus if c != generator_cpu) or str(generator_cpu)
     os.sched_setaffinity(0, {generator_cpu})  # what `taskset -c` does, for this process and its threads
     sizes = Sizes(args.lines, args.pos, args.actuals)
-    run_id = uuid.uuid4().hex[:8]
-    log_dir = Path(tempfile.mkdtemp(prefix="opex-bench-load-"))
-    setup = time.perf_counter()
-    if args.fresh:
-        scratch = scratch_database(migrate=False)
-        url = scratch.__enter__()
-        name = url.rsplit("/", 1)[-1]
+    started = time.perf_counter()
+    with contextlib.ExitStack() as stack:
+        name = args.database
+        if args.fresh:
+            name = stack.enter_context(scratch_database(migrate=False)).rsplit("/", 1)[-1]
+        elif args.drop:
+            stack.callback(drop_database, name)
         url, how = ensure_database(name, sizes)
-    else:
-        scratch, name = None, args.database
-        url, how = ensure_database(name, sizes)
-    runs: list[Run] = []
-    try:
         tokens = sign_in(url, max(args.users))
         protocol = Protocol.of_app()
         print(
@@ -265,7 +261,7 @@ def main(args: argparse.Namespace) -> None:
         )
         print(
             f"  data: {sizes.lines:,} budget lines, {sizes.pos:,} POs, {sizes.actuals:,} actuals ({how});"
-            f" {len(tokens)} sessions minted; setup {time.perf_counter() - setup:.0f} s; logs in {log_dir}"
+            f" {len(tokens)} sessions minted; setup {time.perf_counter() - started:.0f} s"
         )
         print(
             f"  each load: {args.ramp:g} s ramp, then {args.seconds:g} s measured; users think"
@@ -273,50 +269,51 @@ def main(args: argparse.Namespace) -> None:
             f" {'in the cookie and localStorage' if protocol.storage_var else 'in the cookie'}",
             flush=True,
         )
-        for workers in args.workers:
-            server = load_server.start(
-                database_url=url,
-                redis_url=args.redis_url,
-                workers=workers,
-                cpus=server_cpus,
-                log=log_dir / f"app-{workers}w.log",
-                profile_dir=Path(args.profile) / f"{workers}w" if args.profile else None,
-            )
-            try:
-                pg = load_server.PostgresCpu(url)
-                if args.warmup:  # not measured: the workers' imports, pools and the figures cache warm up
-                    asyncio.run(
-                        _load(protocol, server, pg, tokens, args, workers, min(args.users), run_id, args.warmup, "warm")
-                    )
-                for users in args.users:
-                    run = asyncio.run(_load(protocol, server, pg, tokens, args, workers, users, run_id, args.seconds))
-                    runs.append(run)
-                    _print_table([run])
-                    for sample in run.results.error_samples:
-                        print(f"      error: {sample}")
-                    sys.stdout.flush()
-                rss = [p.memory_info().rss / 2**20 for p in server.processes() if p.pid != server.process.pid]
-                print(f"  {workers} worker(s): resident memory per worker {max(rss):.0f} MB (largest)")
-                if args.profile:
-                    server.dump_profiles()
-                    time.sleep(2)
-                    load_server.print_profile(Path(args.profile) / f"{workers}w")
-            finally:
-                server.stop()
-                tabs, size = _clean_redis(args.redis_url, run_id)
-                if tabs:
-                    print(f"  Redis: {tabs} tabs' states, {size / tabs / 1024:.0f} KB per tab (deleted)")
+        runs = [run for workers in args.workers for run in _runs(args, protocol, url, tokens, workers, server_cpus)]
         print("  all runs:")
         _print_table(runs)
         _print_kinds(runs)
         _summary(runs)
         if args.smoke and any(r.errors or not r.round_trips for r in runs):
             raise SystemExit("smoke run: errors, or no round trip answered in the window")
+
+
+def _runs(
+    args: argparse.Namespace, protocol: Protocol, url: str, tokens: list[str], workers: int, server_cpus: str
+) -> list[Run]:
+    """Every load on one app start with `workers` workers (after an unmeasured warm-up)."""
+    run_id = uuid.uuid4().hex[:8]
+    log = Path(tempfile.mkdtemp(prefix="opex-bench-load-")) / f"app-{workers}w.log"
+    profile = Path(args.profile) / f"{workers}w" if args.profile else None
+    server = load_server.start(
+        database_url=url, redis_url=args.redis_url, workers=workers, cpus=server_cpus, log=log, profile_dir=profile
+    )
+    runs = []
+    try:
+        pg = load_server.PostgresCpu(url)
+        if args.warmup:  # not measured: the workers' imports, pools and the figures cache warm up
+            asyncio.run(
+                _load(protocol, server, pg, tokens, args, workers, min(args.users), run_id, args.warmup, "warm")
+            )
+        for users in args.users:
+            run = asyncio.run(_load(protocol, server, pg, tokens, args, workers, users, run_id, args.seconds))
+            runs.append(run)
+            _print_table([run])
+            for sample in run.results.error_samples:
+                print(f"      error: {sample}")
+            sys.stdout.flush()
+        rss = [p.memory_info().rss / 2**20 for p in server.processes() if p.pid != server.process.pid]
+        print(f"  {workers} worker(s): resident memory per worker {max(rss):.0f} MB (largest); app log {log}")
+        if profile is not None:
+            server.dump_profiles()
+            time.sleep(2)
+            load_server.print_profile(profile)
     finally:
-        if scratch is not None:
-            scratch.__exit__(None, None, None)
-        elif args.drop:
-            drop_database(name)
+        server.stop()
+        tabs, size = _clean_redis(args.redis_url, run_id)
+        if tabs:
+            print(f"  Redis: {tabs} tabs' states, {size / tabs / 1024:.0f} KB per tab (deleted)")
+    return runs
 
 
 def _ints(text: str) -> list[int]:
