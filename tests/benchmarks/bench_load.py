@@ -12,7 +12,8 @@ filter, opens the budget grid, pages it, opens a line and goes back to the dashb
 (uniform) between actions. For each load, users start spread over `--ramp` seconds, then for `--seconds` the
 script counts the round trips completed (latency: event sent → its answer), the events they sent, errors, and the
 CPU time used by the app's processes (supervisor + workers), by PostgreSQL's backends on the load database and
-by this process (the load generator), read from /proc.
+by this process (the load generator), read from /proc, and how late the generator's own event loop wakes (`gen
+lag`, p95 of a 50 ms sleep's overshoot: what a starved generator adds to every latency).
 
 The app (`reflex run --env prod --backend-only`, granian workers, no proxy in front) is pinned with `taskset`
 to `--server-cpus` and this process to `--generator-cpu` (default: the last CPU for the generator, the others for
@@ -57,6 +58,7 @@ class Run:
     pg_cpu: float
     redis_cpu: float | None
     generator_cpu: float
+    generator_lag: list[float]  # how late this process's event loop woke (a starved generator inflates latencies)
 
     @property
     def round_trips(self) -> list[float]:
@@ -118,9 +120,12 @@ async def _load(
         wait.cancel()
     app0, pg0, redis0 = server.cpu_seconds(), pg.snapshot(), load_server.redis_cpu_seconds()
     gen0, wall0 = time.process_time(), time.perf_counter()
+    lag: list[float] = []
+    lag_task = asyncio.create_task(_loop_lag(lag))
     results.measuring = True
     await asyncio.sleep(seconds)
     results.measuring = False
+    lag_task.cancel()
     wall = time.perf_counter() - wall0
     gen = time.process_time() - gen0
     app, pg1, redis1 = server.cpu_seconds() - app0, pg.snapshot(), load_server.redis_cpu_seconds()
@@ -136,7 +141,15 @@ async def _load(
         pg.used(pg0, pg1),
         None if redis0 is None or redis1 is None else redis1 - redis0,
         gen / wall,
+        lag,
     )
+
+
+async def _loop_lag(samples: list[float], period: float = 0.05) -> None:
+    while True:
+        start = time.perf_counter()
+        await asyncio.sleep(period)
+        samples.append(time.perf_counter() - start - period)
 
 
 def _clean_redis(url: str, run_id: str) -> tuple[int, int]:
@@ -160,7 +173,8 @@ def _print_table(runs: list[Run]) -> None:
     base = {r.users: r for r in runs if r.workers == 1}
     print(
         f"  {'workers':>7} {'users':>5} {'events/s':>8} {'actions/s':>9} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}"
-        f" {'errors':>6} {'app CPU':>7} {'app ms/ev':>9} {'pg ms/ev':>8} {'gen CPU':>7}  vs 1 worker (events/s, p95)"
+        f" {'errors':>6} {'app CPU':>7} {'app ms/ev':>9} {'pg ms/ev':>8} {'gen CPU':>7} {'gen lag':>7}"
+        "  vs 1 worker (events/s, p95)"
     )
     for r in runs:
         b = base.get(r.users)
@@ -173,7 +187,8 @@ def _print_table(runs: list[Run]) -> None:
             f"  {r.workers:>7} {r.users:>5} {_fmt(r.events_per_s, 8, 1)} {_fmt(r.actions_per_s, 9, 1)}"
             f" {_fmt(r.percentile(50), 7)} {_fmt(r.percentile(95), 7)} {_fmt(r.percentile(99), 7)} {r.errors:>6}"
             f" {_fmt(r.app_cpu / r.seconds * 100, 6)}% {_fmt(r.cpu_ms_per_event(r.app_cpu), 9, 1)}"
-            f" {_fmt(r.cpu_ms_per_event(r.pg_cpu), 8, 1)} {_fmt(r.generator_cpu * 100, 6)}%  {ratio}"
+            f" {_fmt(r.cpu_ms_per_event(r.pg_cpu), 8, 1)} {_fmt(r.generator_cpu * 100, 6)}%"
+            f" {_fmt(r.percentile(95, r.generator_lag), 5)}ms  {ratio}"
         )
 
 
@@ -228,6 +243,12 @@ def _summary(runs: list[Run]) -> None:
         f" a user sends {rate:.2f} events/s (at {quickest.users} users on {quickest.workers} worker(s), p50"
         f" {quickest.percentile(50):.0f} ms)"
     )
+    redis = [r.cpu_ms_per_event(r.redis_cpu) for r in measured if r.redis_cpu is not None]
+    if redis:
+        print(
+            f"  redis-server CPU per event {statistics.median(redis):.1f} ms"
+            " (the whole server, shared with its other users)"
+        )
     print(f"  sizing (app cores = events/s x app CPU per event / {HEADROOM:.0%} utilisation, one worker per core):")
     for users in (10, 100, 500, 2000):
         events = users * rate
