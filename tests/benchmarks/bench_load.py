@@ -159,7 +159,9 @@ def _clean_redis(url: str, run_id: str) -> tuple[int, int]:
     client = redis.Redis.from_url(url)
     keys = list(client.scan_iter(match=f"loadbench-{run_id}-*", count=1000))
     tabs = {key.split(b"_", 1)[0] for key in keys}
-    size = sum(client.memory_usage(key) or 0 for key in keys)
+    size = 0
+    for key in keys:
+        size += int(client.memory_usage(key) or 0)  # type: ignore[arg-type]
     for start in range(0, len(keys), 500):
         client.delete(*keys[start : start + 500])
     return len(tabs), size
