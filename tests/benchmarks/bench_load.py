@@ -26,8 +26,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import faulthandler
 import math
 import os
+import signal
 import statistics
 import sys
 import tempfile
@@ -131,7 +133,7 @@ async def _load(
     app, pg1, redis1 = server.cpu_seconds() - app0, pg.snapshot(), load_server.redis_cpu_seconds()
     for task in tasks:
         task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    await asyncio.wait(tasks, timeout=10)  # the users' sockets close; one that cannot is left behind
     return Run(
         workers,
         users,
@@ -267,6 +269,7 @@ def main(args: argparse.Namespace) -> None:
     generator_cpu = args.generator_cpu if args.generator_cpu is not None else cpus[-1]
     server_cpus = args.server_cpus or ",".join(str(c) for c in cpus if c != generator_cpu) or str(generator_cpu)
     os.sched_setaffinity(0, {generator_cpu})  # what `taskset -c` does, for this process and its threads
+    faulthandler.register(signal.SIGUSR1)  # `kill -USR1 <pid>` prints where a stalled run is waiting
     sizes = Sizes(args.lines, args.pos, args.actuals)
     started = time.perf_counter()
     with contextlib.ExitStack() as stack:

@@ -78,8 +78,8 @@ class EventSocket:
         if self._writer is not None and not self._writer.is_closing():
             try:
                 self._send(CloseConnection(code=1000))
-                await self._writer.drain()
-            except (ConnectionError, RuntimeError):
+                await asyncio.wait_for(self._writer.drain(), 2.0)  # a server that stopped reading must not hold us
+            except (ConnectionError, RuntimeError, TimeoutError):
                 pass
             self._writer.close()
         if self._task is not None:
