@@ -10,7 +10,8 @@ and queries that one page.
 
 from __future__ import annotations
 
-from dataclasses import replace
+import asyncio
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -18,7 +19,7 @@ from urllib.parse import urlencode
 import reflex as rx
 
 from opex_app import routes
-from opex_app.auth.permissions import Permission
+from opex_app.auth.permissions import Permission, Principal
 from opex_app.db import read_session
 from opex_app.domain.budget_fields import LABELS, MONTH_FIELDS
 from opex_app.domain.money import format_indian
@@ -66,6 +67,33 @@ def grid_url(flt: BudgetFilter, *, sort: str = DEFAULT_SORT, descending: bool = 
     if page > 1:
         params["page"] = str(page)
     return f"{GRID_ROUTE}?{urlencode(params)}" if params else GRID_ROUTE
+
+
+@dataclass(frozen=True)
+class _GridRead:
+    fy_names: list[str]
+    master_names: tuple[list[str], list[str], list[str], list[str]]  # towers, heads, cost centres, vendors
+    page: LinePage | None  # None: refused, `error` says why
+    error: str = ""
+
+
+def _read_grid(principal: Principal, flt: BudgetFilter, sort: str, descending: bool, page: int) -> _GridRead:
+    """One page of the grid and its pickers' choices, in one read-only transaction (run in a thread)."""
+    with read_session() as session:
+        names = (
+            masters.names(session, "tower"),
+            masters.names(session, "budget_head"),
+            masters.names(session, "cost_centre"),
+            masters.names(session, "vendor"),
+        )
+        fy_names = [fy.name for fy in list_fiscal_years(session)]
+        try:
+            lines = list_lines(
+                session, principal, flt, sort=sort, descending=descending, page=page, page_size=PAGE_SIZE
+            )
+        except ServiceError as exc:
+            return _GridRead(fy_names, names, None, str(exc))
+    return _GridRead(fy_names, names, lines)
 
 
 class BudgetGridState(AppState):
@@ -149,34 +177,23 @@ class BudgetGridState(AppState):
         }
 
     @guarded(Permission.VIEW_DASHBOARDS)
-    def load(self) -> None:
-        """on_load: read the view from the URL and query that one page."""
+    async def load(self) -> None:
+        """on_load: read the view from the URL and query that one page, off the event loop (a page of 100,000 lines
+        costs tens of ms of PostgreSQL; on the loop it would hold every other tab of this worker)."""
         self._read_url()
         self.error = ""
-        principal = current_principal()
-        with read_session() as session:
-            self.fy_names = [fy.name for fy in list_fiscal_years(session)]
-            self.tower_names = masters.names(session, "tower")
-            self.head_names = masters.names(session, "budget_head")
-            self.cost_centre_names = masters.names(session, "cost_centre")
-            self.vendor_names = masters.names(session, "vendor")
-            try:
-                page = list_lines(
-                    session,
-                    principal,
-                    self.current_filter(),
-                    sort=self.sort_key,
-                    descending=self.descending,
-                    page=self.page_number,
-                    page_size=PAGE_SIZE,
-                )
-            except ServiceError as exc:
-                self.error = str(exc)
-                self.rows, self.totals, self.total_count, self.page_count, self.page_number = [], {}, 0, 1, 1
-                return
-        if self.fy and not page.fiscal_year:
+        read = await asyncio.to_thread(
+            _read_grid, current_principal(), self.current_filter(), self.sort_key, self.descending, self.page_number
+        )
+        self.fy_names = read.fy_names
+        self.tower_names, self.head_names, self.cost_centre_names, self.vendor_names = read.master_names
+        if read.page is None:
+            self.error = read.error
+            self.rows, self.totals, self.total_count, self.page_count, self.page_number = [], {}, 0, 1, 1
+            return
+        if self.fy and not read.page.fiscal_year:
             self.error = f"There is no fiscal year {self.fy}."
-        self._show(page)
+        self._show(read.page)
 
     @guarded(Permission.VIEW_DASHBOARDS)
     def set_filter(self, name: str, value: str) -> Any:

@@ -9,13 +9,15 @@ user's edits on top of the other person's without reverting what the user did no
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import plotly.graph_objects as go
 
-from opex_app.auth.permissions import Permission
+from opex_app.auth.permissions import Permission, Principal
 from opex_app.db import read_session, transaction
 from opex_app.domain.analytics import as_of_month
 from opex_app.domain.budget_fields import MONTH_FIELDS
@@ -120,6 +122,29 @@ def _cumulative_chart(detail: LineDetail, number_format: str) -> go.Figure:
     )
 
 
+_EDITOR_CHOICES = ("tower", "budget_head", "cost_centre", "vendor", "entity")
+
+
+@dataclass(frozen=True)
+class _LineRead:
+    detail: LineDetail | None  # None: `not_found` says why
+    names: tuple[list[str], ...] = ()  # the editor's choices, in _EDITOR_CHOICES order
+    not_found: str = ""
+
+
+def _read_line(principal: Principal, line_id: int | None) -> _LineRead:
+    """A line's detail and the editor's choices in one read-only transaction (the page load runs it in a thread)."""
+    try:
+        if line_id is None:
+            raise NotFound("There is no such budget line.")
+        with read_session() as session:
+            detail = budget_lines.get_line_detail(session, principal, line_id)
+            names = tuple(masters.names(session, kind) for kind in _EDITOR_CHOICES)
+    except NotFound as exc:
+        return _LineRead(None, not_found=str(exc))
+    return _LineRead(detail, names)
+
+
 class BudgetLineState(AppState):
     line_ref: int = 0
     not_found: str = ""
@@ -217,35 +242,29 @@ class BudgetLineState(AppState):
             for h in reversed(detail.history)
         ]
 
-    def _reload(self) -> bool:
-        """Read the line again (and the editor's choices); False (with a message) when it is gone."""
-        line_id = self._line_id_from_url()
-        try:
-            if line_id is None:
-                raise NotFound("There is no such budget line.")
-            with read_session() as session:
-                detail = budget_lines.get_line_detail(session, current_principal(), line_id)
-                self.tower_names = masters.names(session, "tower")
-                self.head_names = masters.names(session, "budget_head")
-                self.cost_centre_names = masters.names(session, "cost_centre")
-                self.vendor_names = masters.names(session, "vendor")
-                self.entity_names = masters.names(session, "entity")
-        except NotFound as exc:
-            self.not_found = str(exc)
+    def _apply(self, read: _LineRead) -> bool:
+        """Show what `_read_line` found; False (with a message) when the line is gone."""
+        if read.detail is None:
+            self.not_found = read.not_found
             self.uid = ""
             self.line_ref = 0
             self.editing = False
             return False
-        self._show(detail)
+        self.tower_names, self.head_names, self.cost_centre_names, self.vendor_names, self.entity_names = read.names
+        self._show(read.detail)
         return True
 
+    def _reload(self) -> bool:
+        """Read the line again (and the editor's choices); False (with a message) when it is gone."""
+        return self._apply(_read_line(current_principal(), self._line_id_from_url()))
+
     @guarded(Permission.VIEW_DASHBOARDS)
-    def load(self) -> None:
-        """on_load: the line named in the URL; a fresh page starts with the editor closed."""
+    async def load(self) -> None:
+        """on_load: the line named in the URL, read off the event loop; a fresh page starts with the editor closed."""
         self.editing = False
         self.edit_error = self.conflict = self.saved_message = self.note_error = ""
         self.saved_hints = {}
-        self._reload()
+        self._apply(await asyncio.to_thread(_read_line, current_principal(), self._line_id_from_url()))
 
     @guarded(Permission.VIEW_DASHBOARDS)
     def show_cell_history(self, month_label: str) -> None:
