@@ -130,6 +130,11 @@ def test_backup_then_restore_gives_back_every_table(
     assert restore.returncode == 0, restore.stderr
     after = table_fingerprints(empty_database_url)
     assert after == before
+    tables = {name: count for name, (count, _) in before.items() if not name.startswith("sequence ")}
+    print(
+        f"\nbackup round trip: {len(tables)} tables, {sum(tables.values()):,} rows, {len(before) - len(tables)}"
+        f" sequences, dump {dump.stat().st_size // 1024} KB: every count, checksum and sequence equal"
+    )
 
 
 def test_restore_refuses_a_database_that_has_tables(scratch_database_url: str, tmp_path: Path) -> None:
