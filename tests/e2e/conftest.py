@@ -140,6 +140,32 @@ def page(chromium, request):
 LOGGED_IN = 30_000  # ms: a login loads a whole new page (its socket must carry the new cookie)
 
 
+def log_in_as(tab, url: str, email: str, role: str) -> None:
+    """Log `email` in through the form of `tab` (any browser context) and wait for the shell to show `role`."""
+    tab.goto(f"{url}/login")
+    tab.get_by_test_id("login-email").fill(email)
+    tab.get_by_test_id("login-password").fill(PASSWORD)
+    tab.get_by_test_id("login-submit").click()
+    expect(tab.get_by_test_id("user-role")).to_have_text(role)
+
+
+def import_budget(session, path: Path, fy, *, file_name: str | None = None):
+    """Import the budget workbook `path` into `fy` as the CLI, inside the caller's transaction; it must commit."""
+    from opex_app.auth.permissions import cli_principal
+    from opex_app.services.imports import ImportOptions, run_import
+
+    result = run_import(
+        session,
+        cli_principal(),
+        "budget",
+        path,
+        file_name=file_name or path.name,
+        options=ImportOptions(fiscal_year=fy),
+    )
+    assert result.status == "committed", result.message
+    return result
+
+
 @pytest.fixture()
 def login(page, running_app: RunningApp) -> Callable[[str], object]:
     """Log in through the form; returns once the app has answered: the shell of the new page (the browser

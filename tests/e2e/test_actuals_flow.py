@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import PASSWORD
+from tests.e2e.conftest import PASSWORD, import_budget, log_in_as
 
 FY_END = 2047  # FY47 = Apr 2046 - Mar 2047
 PO_DATE = "2046-05-10"
@@ -46,7 +46,6 @@ def seeded(running_app, tmp_path_factory) -> Seeded:
     from opex_app.db import transaction
     from opex_app.domain.fiscal import FiscalYear
     from opex_app.models import BudgetLine
-    from opex_app.services.imports import ImportOptions, run_import
     from opex_app.services.purchase_orders import PoInput, PoLineInput, approve_po, create_po, submit_po
     from opex_app.services.users import create_user
     from tests.domain.workbooks import write_workbook
@@ -68,15 +67,7 @@ def seeded(running_app, tmp_path_factory) -> Seeded:
         create_user(
             session, cli_principal(), email=approver_email, role=RoleName.APPROVER, password=PASSWORD, full_name="A"
         )
-        result = run_import(
-            session,
-            cli_principal(),
-            "budget",
-            path,
-            file_name=path.name,
-            options=ImportOptions(fiscal_year=FiscalYear(FY_END)),
-        )
-        assert result.status == "committed", result.message
+        import_budget(session, path, FiscalYear(FY_END))
         po = create_po(
             session,
             analyst,
@@ -130,14 +121,6 @@ def _other_edits_remarks(s: Seeded, invoice: str, remarks: str) -> None:
         update_actual(session, other, actual.id, expected_version=actual.version, changes=ActualUpdate(remarks=remarks))
 
 
-def _log_in(tab: Page, url: str, email: str, role: str) -> None:
-    tab.goto(f"{url}/login")
-    tab.get_by_test_id("login-email").fill(email)
-    tab.get_by_test_id("login-password").fill(PASSWORD)
-    tab.get_by_test_id("login-submit").click()
-    expect(tab.get_by_test_id("user-role")).to_have_text(role)
-
-
 def _expect_line_totals(page: Page, url: str, line_id: int, *, committed: str, actual: str) -> None:
     """The line detail's Total row: Budget, Committed, Actual, Available (an INR line)."""
     page.goto(f"{url}/budgets/{line_id}")
@@ -156,7 +139,7 @@ def test_import_actuals_against_a_po_and_link_the_unmatched_one(
     page, running_app, seeded: Seeded, tmp_path: Path
 ) -> None:
     url, line = running_app.url, seeded.line_ids[0]
-    _log_in(page, url, running_app.analyst_email, "Analyst")
+    log_in_as(page, url, running_app.analyst_email, "Analyst")
     _expect_line_totals(page, url, line, committed="1,00,000.00", actual="0.00")
 
     # The import page, kind "actuals": the net-of-tax note, then the workbook previewed and committed.
@@ -232,7 +215,7 @@ def test_actual_page_notes_and_an_edit_refused_by_a_newer_version(page, running_
     from opex_app.services.actuals import ActualUpdate, update_actual
 
     url = running_app.url
-    _log_in(page, url, running_app.analyst_email, "Analyst")
+    log_in_as(page, url, running_app.analyst_email, "Analyst")
     page.goto(f"{url}/actuals/new")
     number = f"INV-{seeded.tag}-M1"
     page.get_by_test_id("actual-invoice_number").fill(number)
@@ -269,13 +252,13 @@ def test_actual_page_notes_and_an_edit_refused_by_a_newer_version(page, running_
 
 
 def test_the_sidebar_offers_unlinked_actuals_to_analysts_and_fx_rates_to_admins(page, running_app) -> None:
-    _log_in(page, running_app.url, running_app.viewer_email, "Viewer")
+    log_in_as(page, running_app.url, running_app.viewer_email, "Viewer")
     expect(page.get_by_test_id("nav-budgets")).to_be_visible()
     expect(page.get_by_test_id("nav-actuals-unlinked")).to_have_count(0)
     expect(page.get_by_test_id("nav-admin-fx")).to_have_count(0)
     page.get_by_test_id("logout").click()
 
-    _log_in(page, running_app.url, running_app.admin_email, "Admin")
+    log_in_as(page, running_app.url, running_app.admin_email, "Admin")
     page.get_by_test_id("nav-admin-fx").click()
     expect(page).to_have_url(re.compile(r"/admin/fx/?$"))
     expect(page.get_by_test_id("not-allowed")).to_have_count(0)

@@ -10,9 +10,9 @@ from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from tests.e2e.conftest import PASSWORD
+from tests.e2e.conftest import import_budget, log_in_as
 
 AUDIT_FY = 2094  # FY94, Apr-93 .. Mar-94: a year no other test uses (FY47 is the actuals flow's)
 
@@ -35,17 +35,9 @@ def line(running_app) -> tuple[int, str]:
         return row.id, uid
 
 
-def _log_in(page: Page, url: str, email: str, role: str) -> None:
-    page.goto(f"{url}/login")
-    page.get_by_test_id("login-email").fill(email)
-    page.get_by_test_id("login-password").fill(PASSWORD)
-    page.get_by_test_id("login-submit").click()
-    expect(page.get_by_test_id("user-role")).to_have_text(role)
-
-
 def test_an_auditor_finds_who_changed_a_month_and_from_what(page, chromium, running_app, line, tmp_path) -> None:
     line_id, uid = line
-    _log_in(page, running_app.url, running_app.analyst_email, "Analyst")
+    log_in_as(page, running_app.url, running_app.analyst_email, "Analyst")
     page.goto(f"{running_app.url}/budgets/{line_id}")
     page.get_by_test_id("edit-line").click()
     page.get_by_test_id("edit-m05").fill("2,500")
@@ -63,7 +55,7 @@ def test_an_auditor_finds_who_changed_a_month_and_from_what(page, chromium, runn
     context.set_default_timeout(20_000)
     try:
         auditor = context.new_page()
-        _log_in(auditor, running_app.url, running_app.approver_email, "Approver")
+        log_in_as(auditor, running_app.url, running_app.approver_email, "Approver")
         auditor.goto(f"{running_app.url}/admin/audit")
         expect(auditor.get_by_test_id("audit-count")).to_contain_text("page 1")  # loaded: the form is the view's
         auditor.get_by_test_id("audit-filter-ref").fill(uid)
@@ -91,10 +83,8 @@ def test_an_auditor_finds_who_changed_a_month_and_from_what(page, chromium, runn
 
 
 def test_import_history_lists_a_batch_and_gives_its_file_back(page, running_app, tmp_path) -> None:
-    from opex_app.auth.permissions import cli_principal
     from opex_app.db import transaction
     from opex_app.domain.fiscal import FiscalYear
-    from opex_app.services.imports import ImportOptions, run_import
     from tests.domain.workbooks import write_workbook
 
     fy = FiscalYear(AUDIT_FY)
@@ -103,10 +93,9 @@ def test_import_history_lists_a_batch_and_gives_its_file_back(page, running_app,
         tmp_path / name, [["UID", "Description", "Currency", *fy.month_labels()], [f"H-{name[8:14]}", "x", "INR"]]
     )
     with transaction() as session:
-        options = ImportOptions(fiscal_year=fy)
-        run_import(session, cli_principal(), "budget", source, file_name=name, options=options)
+        import_budget(session, source, fy, file_name=name)
 
-    _log_in(page, running_app.url, running_app.admin_email, "Admin")
+    log_in_as(page, running_app.url, running_app.admin_email, "Admin")
     page.goto(f"{running_app.url}/admin/imports")
     row = page.get_by_test_id("import-history-row").filter(has_text=name)
     expect(row).to_contain_text("committed")

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from tests.e2e.conftest import ARTIFACTS, PASSWORD
+from tests.e2e.conftest import ARTIFACTS, log_in_as
 
 GRID_FY = 2035  # FY35: the grid's lines (left unchanged by these tests)
 EDIT_FY = 2036  # FY36: lines the editing tests change
@@ -70,16 +70,8 @@ def seeded(running_app) -> Seeded:
     return Seeded(tower_a, tower_b, grid_ids, edit_ids)
 
 
-def _log_in(page: Page, url: str, email: str) -> None:
-    page.goto(f"{url}/login")
-    page.get_by_test_id("login-email").fill(email)
-    page.get_by_test_id("login-password").fill(PASSWORD)
-    page.get_by_test_id("login-submit").click()
-    expect(page.get_by_test_id("user-role")).to_have_text("Analyst")
-
-
 def test_grid_shows_lines_months_and_totals(page, running_app, seeded: Seeded) -> None:
-    _log_in(page, running_app.url, running_app.analyst_email)
+    log_in_as(page, running_app.url, running_app.analyst_email, "Analyst")
     page.goto(f"{running_app.url}/budgets?fy=FY35")
     rows = page.get_by_test_id("grid-row")
     expect(rows).to_have_count(3)
@@ -99,7 +91,7 @@ def test_grid_shows_lines_months_and_totals(page, running_app, seeded: Seeded) -
 
 
 def test_filter_by_tower_updates_url_and_rows(page, running_app, seeded: Seeded) -> None:
-    _log_in(page, running_app.url, running_app.analyst_email)
+    log_in_as(page, running_app.url, running_app.analyst_email, "Analyst")
     page.goto(f"{running_app.url}/budgets?fy=FY35")
     rows = page.get_by_test_id("grid-row")
     expect(rows).to_have_count(3)
@@ -119,7 +111,7 @@ def test_filter_by_tower_updates_url_and_rows(page, running_app, seeded: Seeded)
 
 
 def test_edit_a_month_and_save(page, running_app, seeded: Seeded) -> None:
-    _log_in(page, running_app.url, running_app.analyst_email)
+    log_in_as(page, running_app.url, running_app.analyst_email, "Analyst")
     page.goto(f"{running_app.url}/budgets/{seeded.edit_ids['E1']}")
     expect(page.get_by_test_id("line-version")).to_have_text("v1")
     page.get_by_test_id("edit-line").click()
@@ -149,7 +141,7 @@ def test_conflicting_edit_is_refused_and_keeps_the_typed_value(page, chromium, r
     second = second_context.new_page()
     try:
         for tab in (page, second):
-            _log_in(tab, running_app.url, running_app.analyst_email)
+            log_in_as(tab, running_app.url, running_app.analyst_email, "Analyst")
             tab.goto(line_url)
             expect(tab.get_by_test_id("line-version")).to_have_text("v1")
             tab.get_by_test_id("edit-line").click()

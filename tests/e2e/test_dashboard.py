@@ -24,7 +24,7 @@ from urllib.parse import quote_plus
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import PASSWORD
+from tests.e2e.conftest import import_budget, log_in_as
 
 FY_END = 2052
 AS_OF = "2052-03-31"
@@ -43,10 +43,8 @@ class Seeded:
 
 @pytest.fixture(scope="module")
 def seeded(running_app, tmp_path_factory) -> Seeded:
-    from opex_app.auth.permissions import cli_principal
     from opex_app.db import transaction
     from opex_app.domain.fiscal import FiscalYear
-    from opex_app.services.imports import ImportOptions, run_import
     from tests.domain.workbooks import write_workbook
 
     tag = uuid.uuid4().hex[:6].upper()
@@ -59,24 +57,8 @@ def seeded(running_app, tmp_path_factory) -> Seeded:
     ]
     path = write_workbook(tmp_path_factory.mktemp("dash") / "budget.xlsx", [header, *rows])
     with transaction() as session:
-        result = run_import(
-            session,
-            cli_principal(),
-            "budget",
-            path,
-            file_name=path.name,
-            options=ImportOptions(fiscal_year=FiscalYear(FY_END)),
-        )
-        assert result.status == "committed", result.message
+        import_budget(session, path, FiscalYear(FY_END))
     return Seeded(tag=tag, tower_a=tower_a, tower_b=tower_b, vendor=vendor, uids=uids)
-
-
-def _log_in(tab: Page, url: str, email: str, role: str) -> None:
-    tab.goto(f"{url}/login")
-    tab.get_by_test_id("login-email").fill(email)
-    tab.get_by_test_id("login-password").fill(PASSWORD)
-    tab.get_by_test_id("login-submit").click()
-    expect(tab.get_by_test_id("user-role")).to_have_text(role)
 
 
 def _kpi(page: Page, key: str):
@@ -118,7 +100,7 @@ def _import_actuals(tab: Page, url: str, workbook: Path) -> None:
 
 def test_dashboard_url_drill_down_and_live_refresh(page, chromium, running_app, seeded: Seeded, tmp_path) -> None:
     url = running_app.url
-    _log_in(page, url, running_app.viewer_email, "Viewer")
+    log_in_as(page, url, running_app.viewer_email, "Viewer")
     page.goto(f"{url}/?fy=FY52&as_of={AS_OF}")
     expect(_kpi(page, "budget")).to_have_text("INR 4.20 L")
     expect(page.get_by_test_id("kpi-budget")).to_contain_text("4,20,000")
@@ -159,7 +141,7 @@ def test_dashboard_url_drill_down_and_live_refresh(page, chromium, running_app, 
     other.set_default_timeout(20_000)
     try:
         tab = other.new_page()
-        _log_in(tab, url, running_app.analyst_email, "Analyst")
+        log_in_as(tab, url, running_app.analyst_email, "Analyst")
         _import_actuals(tab, url, _actuals_file(tmp_path / "actuals.xlsx", seeded))
         committed_at = time.monotonic()  # the import page has said "imported": the write is committed
     finally:

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from prometheus_client.parser import text_string_to_metric_families
 
 from opex_app.services.dashboard import DASHBOARD_NAMESPACE
-from tests.e2e.conftest import RunningApp
+from tests.e2e.conftest import RunningApp, import_budget
 from tests.observability.scraped import sample
 
 
@@ -54,10 +54,8 @@ def _until(app: RunningApp, done, what: str, timeout: float = 20) -> str:
 @pytest.fixture(scope="module")
 def fy39(running_app: RunningApp, tmp_path_factory: pytest.TempPathFactory) -> str:
     """One committed FY39 line, so that the dashboard has figures to read through the cache."""
-    from opex_app.auth.permissions import cli_principal
     from opex_app.db import transaction
     from opex_app.domain.fiscal import FiscalYear
-    from opex_app.services.imports import ImportOptions, run_import
     from tests.domain.workbooks import write_workbook
 
     fy = FiscalYear(2039)
@@ -66,9 +64,7 @@ def fy39(running_app: RunningApp, tmp_path_factory: pytest.TempPathFactory) -> s
     row = [f"METE2E-{tag}", "Metrics e2e", f"METE2E Tower {tag}", f"METE2E Vendor {tag}", "INR", *[1000] * 12]
     path = write_workbook(tmp_path_factory.mktemp("metrics-e2e") / "budget.xlsx", [header, row])
     with transaction() as session:
-        options = ImportOptions(fiscal_year=fy)
-        result = run_import(session, cli_principal(), "budget", path, file_name=path.name, options=options)
-        assert result.status == "committed", result.message
+        import_budget(session, path, fy)
     return fy.name
 
 

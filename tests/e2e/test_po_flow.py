@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import PASSWORD
+from tests.e2e.conftest import PASSWORD, import_budget, log_in_as
 
 FY_END = 2046  # FY46 = Apr 2045 - Mar 2046
 PO_DATE = "2045-06-15"
@@ -57,7 +57,6 @@ def seeded(running_app, tmp_path_factory) -> Seeded:
     from opex_app.auth.permissions import Principal, RoleName, cli_principal
     from opex_app.db import transaction
     from opex_app.domain.fiscal import FiscalYear
-    from opex_app.services.imports import ImportOptions, run_import
     from opex_app.services.purchase_orders import PoInput, PoLineInput, create_po, submit_po
     from opex_app.services.users import create_user
 
@@ -82,15 +81,7 @@ def seeded(running_app, tmp_path_factory) -> Seeded:
             password=PASSWORD,
             full_name="Test Approver",
         )
-        result = run_import(
-            session,
-            cli_principal(),
-            "budget",
-            path,
-            file_name=path.name,
-            options=ImportOptions(fiscal_year=FiscalYear(FY_END)),
-        )
-        assert result.status == "committed", result.message
+        import_budget(session, path, FiscalYear(FY_END))
 
     def raise_po(actor: str, number: str, uid: str, amount: str) -> str:
         raiser = Principal(actor=actor, roles=frozenset({RoleName.ANALYST}))
@@ -125,14 +116,6 @@ def seeded(running_app, tmp_path_factory) -> Seeded:
     )
 
 
-def _log_in(tab: Page, url: str, email: str, role: str) -> None:
-    tab.goto(f"{url}/login")
-    tab.get_by_test_id("login-email").fill(email)
-    tab.get_by_test_id("login-password").fill(PASSWORD)
-    tab.get_by_test_id("login-submit").click()
-    expect(tab.get_by_test_id("user-role")).to_have_text(role)
-
-
 def _pick_line(page: Page, row: int, typed: str, uid: str) -> None:
     """Type part of a UID in allocation `row` and pick the budget line from the offered ones."""
     page.get_by_test_id("alloc-uid").nth(row).fill(typed)
@@ -155,7 +138,7 @@ def approver_tab(chromium):
 
 def test_raise_submit_and_approve_from_the_inbox(page, approver_tab, running_app, seeded: Seeded) -> None:
     number = f"POE2E-{seeded.tag}-PO1"
-    _log_in(page, running_app.url, running_app.analyst_email, "Analyst")
+    log_in_as(page, running_app.url, running_app.analyst_email, "Analyst")
     page.get_by_test_id("nav-pos").click()
     expect(page).to_have_url(re.compile(r"/pos/?$"))
     page.get_by_test_id("po-new").click()
@@ -209,7 +192,7 @@ def test_raise_submit_and_approve_from_the_inbox(page, approver_tab, running_app
 
     # The approver, in another browser: the count in the sidebar, the PO in the inbox, approved from there.
     approver = approver_tab
-    _log_in(approver, running_app.url, seeded.approver_email, "Approver")
+    log_in_as(approver, running_app.url, seeded.approver_email, "Approver")
     count = approver.get_by_test_id("nav-count")
     expect(count).to_have_text(re.compile(r"^\d+$"))
     approver.get_by_test_id("nav-approvals").click()
@@ -251,7 +234,7 @@ def test_raise_submit_and_approve_from_the_inbox(page, approver_tab, running_app
 
 
 def test_the_approvers_own_po_is_not_in_their_inbox(page, running_app, seeded: Seeded) -> None:
-    _log_in(page, running_app.url, seeded.approver_email, "Approver")
+    log_in_as(page, running_app.url, seeded.approver_email, "Approver")
     page.goto(f"{running_app.url}/approvals")
     expect(page.get_by_test_id("inbox-row").filter(has_text=seeded.waiting_po)).to_have_count(1)  # it has loaded
     expect(page.get_by_test_id("inbox-row").filter(has_text=seeded.own_po)).to_have_count(0)
@@ -265,7 +248,7 @@ def test_the_approvers_own_po_is_not_in_their_inbox(page, running_app, seeded: S
 
 
 def test_over_budget_needs_a_comment_and_reject_needs_a_reason(page, running_app, seeded: Seeded) -> None:
-    _log_in(page, running_app.url, seeded.approver_email, "Approver")
+    log_in_as(page, running_app.url, seeded.approver_email, "Approver")
     page.goto(f"{running_app.url}/approvals")
     over = page.get_by_test_id("inbox-row").filter(has_text=seeded.over_po)
     over.get_by_test_id("po-approve").click()

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import RunningApp
+from tests.e2e.conftest import RunningApp, import_budget
 
 HEADERS = {
     "x-content-type-options": "nosniff",
@@ -197,10 +197,8 @@ def test_chunked_upload_past_the_limit_is_cut_off(page, login, running_app) -> N
 @pytest.fixture(scope="module")
 def budget_fy54(running_app, tmp_path_factory) -> str:
     """One budget line in FY54, so that the dashboard draws its plotly charts (the part that needs eval)."""
-    from opex_app.auth.permissions import cli_principal
     from opex_app.db import transaction
     from opex_app.domain.fiscal import FiscalYear
-    from opex_app.services.imports import ImportOptions, run_import
     from tests.domain.workbooks import write_workbook
 
     tag = uuid.uuid4().hex[:6].upper()
@@ -208,9 +206,7 @@ def budget_fy54(running_app, tmp_path_factory) -> str:
     row = [f"CSP-{tag}", "CSP e2e line", f"CSP Tower {tag}", f"CSP Vendor {tag}", "CSP Entity", "INR", *[1000] * 12]
     path = write_workbook(tmp_path_factory.mktemp("csp") / "budget.xlsx", [header, row])
     with transaction() as session:
-        options = ImportOptions(fiscal_year=FiscalYear(2054))
-        result = run_import(session, cli_principal(), "budget", path, file_name=path.name, options=options)
-        assert result.status == "committed", result.message
+        import_budget(session, path, FiscalYear(2054))
     return "FY54"
 
 
